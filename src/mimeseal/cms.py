@@ -1,0 +1,471 @@
+"""CMS SignedData (RFC 5652) built and checked with asn1crypto; the math is ``cryptography``'s.
+
+The project owns this builder because ``cryptography`` cannot verify PKCS #7, cannot sign with
+Ed25519 in CMS, and emits no ESS signing-certificate-v2 attribute. Signing goes through the key
+object's ``sign`` method only, so any object implementing ``cryptography``'s private-key
+interface (a KMS or HSM signer) works.
+
+The signature covers the DER encoding of the signed attributes as a SET OF (tag 0x31), never the
+``[0] IMPLICIT`` bytes stored in the SignerInfo (RFC 5652 §5.4).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, ClassVar, Literal
+
+from asn1crypto import algos, cms, core
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+
+from mimeseal.errors import CmsError, SigningError, UnsupportedKeyError
+from mimeseal.verdict import Problem
+
+RsaPadding = Literal["pkcs1v15", "pss"]
+
+#: micalg name (RFC 8551 §3.5.3.2) → (asn1crypto digest name, hashlib name, cryptography hash).
+DIGESTS: dict[str, tuple[str, str, type[hashes.HashAlgorithm]]] = {
+    "sha-256": ("sha256", "sha256", hashes.SHA256),
+    "sha-384": ("sha384", "sha384", hashes.SHA384),
+    "sha-512": ("sha512", "sha512", hashes.SHA512),
+}
+_MICALG_BY_ASN1 = {asn1: micalg for micalg, (asn1, _, _) in DIGESTS.items()}
+
+OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+#: Capabilities announced to correspondents: AES-256/192/128-CBC (RFC 8551 §2.7).
+_CAPABILITIES = ("2.16.840.1.101.3.4.1.42", "2.16.840.1.101.3.4.1.22", "2.16.840.1.101.3.4.1.2")
+
+
+class _EssCertIdV2(core.Sequence):  # type: ignore[misc]
+    """ESSCertIDv2 (RFC 5035 §4): the hash algorithm defaults to SHA-256 and is then omitted."""
+
+    _fields: ClassVar[list[Any]] = [
+        ("hash_algorithm", algos.DigestAlgorithm, {"default": {"algorithm": "sha256"}}),
+        ("cert_hash", core.OctetString),
+        ("issuer_serial", cms.IssuerSerial, {"optional": True}),
+    ]
+
+
+class _EssCertIdsV2(core.SequenceOf):  # type: ignore[misc]
+    _child_spec = _EssCertIdV2
+
+
+class _SigningCertificateV2(core.Sequence):  # type: ignore[misc]
+    _fields: ClassVar[list[Any]] = [
+        ("certs", _EssCertIdsV2),
+        ("policies", core.Any, {"optional": True}),
+    ]
+
+
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+
+
+def digest_for_key(key: object, requested: str | None) -> str:
+    """The micalg to use: SHA-512 for Ed25519 (RFC 8419 §3.1), else ``requested`` or SHA-256."""
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        if requested not in (None, "sha-512"):
+            raise SigningError(
+                f"Ed25519 signatures with signed attributes must use sha-512 (RFC 8419), not "
+                f"{requested}; pass digest='sha-512' or leave it unset"
+            )
+        return "sha-512"
+    chosen = requested or "sha-256"
+    if chosen not in DIGESTS:
+        raise SigningError(f"unsupported digest {chosen!r}; use one of {', '.join(DIGESTS)}")
+    return chosen
+
+
+def _signing_time_value(when: datetime) -> cms.Time:
+    """UTCTime through 2049, GeneralizedTime from 2050 (RFC 5652 §11.3)."""
+    when = when.astimezone(timezone.utc).replace(microsecond=0)
+    if when.year < 2050:
+        return cms.Time({"utc_time": when})
+    return cms.Time({"general_time": when})
+
+
+def _signing_certificate_v2(cert: x509.Certificate) -> _SigningCertificateV2:
+    der = cert.public_bytes(serialization.Encoding.DER)
+    asn1_cert = asn1_x509.Certificate.load(der)
+    issuer_serial = cms.IssuerSerial(
+        {
+            "issuer": [asn1_x509.GeneralName({"directory_name": asn1_cert.issuer})],
+            "serial": asn1_cert.serial_number,
+        }
+    )
+    cert_id = _EssCertIdV2(
+        {"cert_hash": hashlib.sha256(der).digest(), "issuer_serial": issuer_serial}
+    )
+    return _SigningCertificateV2({"certs": [cert_id]})
+
+
+def _signature_algorithm(key: object, micalg: str, rsa_padding: RsaPadding) -> dict[str, Any]:
+    asn1_digest = DIGESTS[micalg][0]
+    if isinstance(key, rsa.RSAPrivateKey):
+        if rsa_padding == "pss":
+            hash_cls = DIGESTS[micalg][2]
+            return {
+                "algorithm": "rsassa_pss",
+                "parameters": {
+                    "hash_algorithm": {"algorithm": asn1_digest},
+                    "mask_gen_algorithm": {
+                        "algorithm": "mgf1",
+                        "parameters": {"algorithm": asn1_digest},
+                    },
+                    "salt_length": hash_cls().digest_size,
+                    "trailer_field": "trailer_field_bc",
+                },
+            }
+        return {"algorithm": "rsassa_pkcs1v15"}
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return {"algorithm": f"{asn1_digest}_ecdsa"}
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return {"algorithm": "ed25519"}
+    raise UnsupportedKeyError(
+        f"{type(key).__name__} cannot sign CMS; use an RSA, EC or Ed25519 private key"
+    )
+
+
+def _raw_sign(key: object, data: bytes, micalg: str, rsa_padding: RsaPadding) -> bytes:
+    hash_cls = DIGESTS[micalg][2]
+    if isinstance(key, rsa.RSAPrivateKey):
+        pad: padding.AsymmetricPadding = (
+            padding.PSS(mgf=padding.MGF1(hash_cls()), salt_length=hash_cls().digest_size)
+            if rsa_padding == "pss"
+            else padding.PKCS1v15()
+        )
+        return key.sign(data, pad, hash_cls())
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(data, ec.ECDSA(hash_cls()))
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(data)
+    raise UnsupportedKeyError(
+        f"{type(key).__name__} cannot sign CMS; use an RSA, EC or Ed25519 private key"
+    )
+
+
+def build_signed_data(
+    content: bytes,
+    *,
+    key: SigningKey,
+    cert: x509.Certificate,
+    chain: Sequence[x509.Certificate] = (),
+    digest: str = "sha-256",
+    rsa_padding: RsaPadding = "pkcs1v15",
+    signing_time: datetime | None = None,
+    detached: bool = True,
+    content_digest: bytes | None = None,
+) -> bytes:
+    """DER ContentInfo with one SignerInfo over ``content`` (eContent omitted when detached).
+
+    ``content_digest`` lets a caller that already hashed the content skip a second pass.
+    """
+    asn1_digest, hashlib_name, _ = DIGESTS[digest]
+    if content_digest is None:
+        content_digest = hashlib.new(hashlib_name, content).digest()
+    when = signing_time or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        raise SigningError("signing_time must be timezone-aware (for example datetime.now(UTC))")
+    signed_attrs = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute({"type": "signing_time", "values": [_signing_time_value(when)]}),
+            cms.CMSAttribute({"type": "message_digest", "values": [content_digest]}),
+            cms.CMSAttribute(
+                {
+                    "type": "smime_capabilities",
+                    "values": [[{"capability_id": oid} for oid in _CAPABILITIES]],
+                }
+            ),
+            cms.CMSAttribute(
+                {"type": OID_SIGNING_CERTIFICATE_V2, "values": [_signing_certificate_v2(cert)]}
+            ),
+        ]
+    )
+    to_be_signed = signed_attrs.dump()
+    signature = _raw_sign(key, to_be_signed, digest, rsa_padding)
+    asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+    signer_info = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": {
+                        "issuer": asn1_cert.issuer,
+                        "serial_number": asn1_cert.serial_number,
+                    }
+                }
+            ),
+            "digest_algorithm": {"algorithm": asn1_digest},
+            "signed_attrs": signed_attrs,
+            "signature_algorithm": _signature_algorithm(key, digest, rsa_padding),
+            "signature": signature,
+        }
+    )
+    certificates = [asn1_cert] + [
+        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain
+    ]
+    signed_data = cms.SignedData(
+        {
+            "version": "v1",
+            "digest_algorithms": [{"algorithm": asn1_digest}],
+            "encap_content_info": {
+                "content_type": "data",
+                "content": None if detached else content,
+            },
+            "certificates": certificates,
+            "signer_infos": [signer_info],
+        }
+    )
+    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
+
+
+# --- parsing and checking --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedSignedData:
+    """The parts of a SignedData that a verifier needs, certificates already converted."""
+
+    econtent: bytes | None
+    econtent_type: str
+    certificates: tuple[x509.Certificate, ...]
+    signer_infos: tuple[Any, ...]  # asn1crypto cms.SignerInfo
+
+
+@dataclass(frozen=True)
+class CmsSignerCheck:
+    """What the CMS layer found for one SignerInfo; certificate trust is judged elsewhere."""
+
+    index: int
+    certificate: x509.Certificate | None
+    digest: str
+    signature_algorithm: str
+    signing_time: datetime | None
+    problems: tuple[Problem, ...]
+
+
+def parse_signed_data(der: bytes) -> ParsedSignedData:
+    """Parse DER ContentInfo(SignedData); anything malformed raises :class:`CmsError`."""
+    try:
+        info = cms.ContentInfo.load(der, strict=True)
+        if info["content_type"].native != "signed_data":
+            raise CmsError(
+                f"the CMS structure is {info['content_type'].native!r}, not signed-data; "
+                "only signed messages can be verified"
+            )
+        signed = info["content"]
+        encap = signed["encap_content_info"]
+        raw_content = encap["content"]
+        econtent = None if raw_content.native is None else bytes(raw_content.native)
+        certificates = []
+        for choice in signed["certificates"] or []:
+            if choice.name == "certificate":
+                certificates.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+        signer_infos = tuple(signed["signer_infos"])
+        for signer_info in signer_infos:
+            signer_info.native  # noqa: B018 - force a full parse now, inside this try
+        return ParsedSignedData(
+            econtent=econtent,
+            econtent_type=str(encap["content_type"].native),
+            certificates=tuple(certificates),
+            signer_infos=signer_infos,
+        )
+    except CmsError:
+        raise
+    except Exception as exc:  # asn1crypto raises many types on hostile input
+        raise CmsError(
+            f"the CMS signature is malformed or truncated ({type(exc).__name__}); the message "
+            "was damaged in transit or was not produced by an S/MIME signer"
+        ) from None
+
+
+def _find_certificate(
+    signer_info: Any, certs: Sequence[x509.Certificate]
+) -> x509.Certificate | None:
+    sid = signer_info["sid"]
+    if sid.name == "issuer_and_serial_number":
+        wanted_issuer = sid.chosen["issuer"]
+        serial = sid.chosen["serial_number"].native
+        for cert in certs:
+            if cert.serial_number != serial:
+                continue
+            asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+            if asn1_cert.issuer == wanted_issuer:  # asn1crypto compares names normalized
+                return cert
+        return None
+    key_id = bytes(sid.chosen.native)
+    for cert in certs:
+        try:
+            ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        except x509.ExtensionNotFound:
+            continue
+        if ski.digest == key_id:
+            return cert
+    return None
+
+
+def _attribute(signed_attrs: Any, name_or_oid: str) -> list[Any]:
+    return [
+        attr["values"]
+        for attr in signed_attrs
+        if attr["type"].native == name_or_oid or attr["type"].dotted == name_or_oid
+    ]
+
+
+def _verify_raw(
+    cert: x509.Certificate, algorithm: Any, digest: str, signature: bytes, data: bytes
+) -> str | None:
+    """Check one signature; return None if it holds, else a sentence saying why not."""
+    public_key = cert.public_key()
+    name = algorithm["algorithm"].native
+    hash_cls = DIGESTS[digest][2]
+    try:
+        if name == "rsassa_pss":
+            params = algorithm["parameters"]
+            pss_hash = _MICALG_BY_ASN1.get(params["hash_algorithm"]["algorithm"].native)
+            if pss_hash is None:
+                return "the RSA-PSS hash algorithm is not SHA-2"
+            pss_cls = DIGESTS[pss_hash][2]
+            if not isinstance(public_key, rsa.RSAPublicKey):
+                return "RSA-PSS signature but the certificate key is not RSA"
+            public_key.verify(
+                signature,
+                data,
+                padding.PSS(mgf=padding.MGF1(pss_cls()), salt_length=params["salt_length"].native),
+                pss_cls(),
+            )
+        elif name in ("rsassa_pkcs1v15", "sha256_rsa", "sha384_rsa", "sha512_rsa"):
+            if not isinstance(public_key, rsa.RSAPublicKey):
+                return "RSA signature but the certificate key is not RSA"
+            if name != "rsassa_pkcs1v15":
+                hash_cls = DIGESTS[_MICALG_BY_ASN1[name.split("_")[0]]][2]
+            public_key.verify(signature, data, padding.PKCS1v15(), hash_cls())
+        elif name in ("sha256_ecdsa", "sha384_ecdsa", "sha512_ecdsa", "ecdsa"):
+            if not isinstance(public_key, ec.EllipticCurvePublicKey):
+                return "ECDSA signature but the certificate key is not EC"
+            if name != "ecdsa":
+                hash_cls = DIGESTS[_MICALG_BY_ASN1[name.split("_")[0]]][2]
+            public_key.verify(signature, data, ec.ECDSA(hash_cls()))
+        elif name == "ed25519":
+            if not isinstance(public_key, ed25519.Ed25519PublicKey):
+                return "Ed25519 signature but the certificate key is not Ed25519"
+            public_key.verify(signature, data)
+        else:
+            return f"signature algorithm {name} is not accepted (RFC 8551 §2.2)"
+    except InvalidSignature:
+        return "the signature does not match the signed data and the certificate's key"
+    except (ValueError, TypeError, KeyError) as exc:
+        return f"the signature could not be checked ({type(exc).__name__})"
+    return None
+
+
+def check_signer(
+    index: int,
+    signer_info: Any,
+    parsed: ParsedSignedData,
+    content: bytes,
+    content_digests: dict[str, bytes] | None = None,
+) -> CmsSignerCheck:
+    """Check one SignerInfo against ``content``: digest, attributes, signature, cert binding."""
+    problems: list[Problem] = []
+    asn1_digest = signer_info["digest_algorithm"]["algorithm"].native
+    digest = _MICALG_BY_ASN1.get(asn1_digest, str(asn1_digest))
+    algorithm_name = str(signer_info["signature_algorithm"]["algorithm"].native)
+    cert = _find_certificate(signer_info, parsed.certificates)
+    signing_time: datetime | None = None
+    if cert is None:
+        problems.append(
+            Problem(
+                "signer-certificate-missing",
+                "the signer's certificate is not included in the signature, so it cannot be "
+                "checked; sign with the certificate included",
+            )
+        )
+    if digest not in DIGESTS:
+        problems.append(
+            Problem(
+                "weak-digest",
+                f"digest algorithm {asn1_digest} is not accepted; only SHA-256, SHA-384 and "
+                "SHA-512 are (RFC 8551 §2.1)",
+            )
+        )
+        return CmsSignerCheck(index, cert, digest, algorithm_name, None, tuple(problems))
+    if content_digests is not None and digest in content_digests:
+        actual = content_digests[digest]
+    else:
+        actual = hashlib.new(DIGESTS[digest][1], content).digest()
+    signed_attrs = signer_info["signed_attrs"]
+    if signed_attrs.native is None or len(signed_attrs) == 0:
+        data_signed = content
+    else:
+        data_signed = signed_attrs.untag().dump()
+        digests = _attribute(signed_attrs, "message_digest")
+        types = _attribute(signed_attrs, "content_type")
+        times = _attribute(signed_attrs, "signing_time")
+        if len(digests) != 1 or len(digests[0]) != 1:
+            problems.append(
+                Problem("message-digest-missing", "the signed attributes lack a message-digest")
+            )
+        elif not hmac.compare_digest(bytes(digests[0][0].native), actual):
+            problems.append(
+                Problem(
+                    "digest-mismatch",
+                    "the signed content was changed after signing: its digest does not match "
+                    "the message-digest attribute",
+                )
+            )
+        if len(types) != 1 or types[0][0].native != parsed.econtent_type:
+            problems.append(
+                Problem(
+                    "content-type-mismatch",
+                    "the content-type attribute is missing or does not match the content",
+                )
+            )
+        if times and len(times[0]) == 1:
+            signing_time = times[0][0].native
+        problems.extend(_check_signing_certificate(signed_attrs, cert))
+    if cert is not None:
+        reason = _verify_raw(
+            cert,
+            signer_info["signature_algorithm"],
+            digest,
+            bytes(signer_info["signature"].native),
+            data_signed,
+        )
+        if reason is not None:
+            problems.append(Problem("signature-invalid", reason))
+    return CmsSignerCheck(index, cert, digest, algorithm_name, signing_time, tuple(problems))
+
+
+def _check_signing_certificate(signed_attrs: Any, cert: x509.Certificate | None) -> list[Problem]:
+    values = _attribute(signed_attrs, OID_SIGNING_CERTIFICATE_V2)
+    if not values or cert is None:
+        return []
+    try:
+        parsed = _SigningCertificateV2.load(values[0][0].dump())
+        first = parsed["certs"][0]
+        hash_name = first["hash_algorithm"]["algorithm"].native
+        expected = hashlib.new(hash_name, cert.public_bytes(serialization.Encoding.DER)).digest()
+        if hmac.compare_digest(bytes(first["cert_hash"].native), expected):
+            return []
+    except Exception:  # malformed attribute: reported below like a mismatch
+        return [
+            Problem(
+                "signing-certificate-malformed",
+                "the ESS signing-certificate-v2 attribute cannot be parsed",
+            )
+        ]
+    return [
+        Problem(
+            "signing-certificate-mismatch",
+            "the ESS signing-certificate-v2 attribute names a different certificate than the "
+            "one that verifies the signature (possible certificate substitution)",
+        )
+    ]

@@ -1,0 +1,78 @@
+"""The exception tree.
+
+Every failure a user can cause raises a subclass of :class:`MimesealError` whose message says
+what is wrong and what to do about it. No message ever contains private key material.
+
+::
+
+    MimesealError
+    ├── KeyLoadError            a key or certificate file cannot be read or decrypted
+    │   └── PasswordError       the password is missing or wrong
+    ├── CertificateError        a certificate cannot be used for what was asked
+    ├── KeyMismatchError        the private key does not belong to the certificate
+    ├── UnsupportedKeyError     the key type or size cannot do what was asked
+    ├── MessageError            message bytes cannot be parsed or are unsafe to emit
+    │   └── HeaderInjectionError  a header value contains CR or LF
+    ├── ComposeError            a message cannot be composed from the given parts
+    ├── SigningError            a signature cannot be produced
+    ├── CmsError                a CMS (PKCS #7) structure is malformed
+    ├── VerificationInputError  input to a verifier is unusable (not a verdict)
+    └── UsageError          a command-line option or file is missing or unusable
+
+Signature *verdicts* (a bad signature, an untrusted chain) are not exceptions: verifiers return
+results that carry problem codes. Exceptions are for input that cannot be judged at all.
+"""
+
+from __future__ import annotations
+
+
+class MimesealError(Exception):
+    """Root of every error mimeseal raises on purpose."""
+
+
+class KeyLoadError(MimesealError):
+    """A key, certificate or bundle cannot be loaded."""
+
+
+class PasswordError(KeyLoadError):
+    """The key or bundle needs a password, or the password given is wrong."""
+
+
+class CertificateError(MimesealError):
+    """A certificate is not usable for the requested purpose."""
+
+
+class KeyMismatchError(MimesealError):
+    """A private key does not match the public key in its certificate."""
+
+
+class UnsupportedKeyError(MimesealError):
+    """The key type or size is not supported for this operation."""
+
+
+class MessageError(MimesealError):
+    """Message bytes cannot be parsed, or would be unsafe to emit."""
+
+
+class HeaderInjectionError(MessageError):
+    """A header value contains CR or LF, which would inject extra headers."""
+
+
+class ComposeError(MimesealError):
+    """A message cannot be composed from the parts given."""
+
+
+class SigningError(MimesealError):
+    """A signature cannot be produced."""
+
+
+class CmsError(MimesealError):
+    """A CMS (PKCS #7) structure is malformed or uses something unsupported."""
+
+
+class VerificationInputError(MimesealError):
+    """The input to a verifier cannot be judged at all (as opposed to a failed verdict)."""
+
+
+class UsageError(MimesealError):
+    """A command-line option is missing or contradicts another, or a named file is unusable."""

@@ -1,0 +1,385 @@
+"""Byte-level MIME helpers.
+
+Signatures cover bytes, so these helpers never re-serialize a message through ``email``:
+they split, slice and rebuild at the byte level and keep every raw header exactly as it was.
+``email`` is used only to *read* parameters out of a header value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import itertools
+import re
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from email.message import Message
+
+from mimeseal.errors import HeaderInjectionError, MessageError
+
+CRLF = b"\r\n"
+MAX_LINE = 998  # RFC 5322 §2.1.1: at most 998 octets before CRLF.
+
+_BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
+_HEADER_NAME = re.compile(rb"[!-9;-~]+")
+
+
+def has_bare_line_ends(data: bytes) -> bool:
+    """True if ``data`` has a CR or LF that is not part of a CRLF pair.
+
+    Three C-speed counts beat a regex by an order of magnitude on large bodies.
+    """
+    pairs = data.count(CRLF)
+    return data.count(b"\n") != pairs or data.count(b"\r") != pairs
+
+
+def to_crlf(data: bytes) -> bytes:
+    """Return ``data`` with every bare CR or bare LF turned into CRLF (canonical form)."""
+    if b"\r" not in data:
+        return data.replace(b"\n", CRLF) if b"\n" in data else data
+    if not has_bare_line_ends(data):
+        return data
+    return _BARE_LINE_END.sub(CRLF, data)
+
+
+def longest_line(data: bytes) -> int:
+    """Length in octets of the longest line, line ends excluded."""
+    return max((len(line) for line in re.split(rb"\r\n|\r|\n", data)), default=0)
+
+
+def has_long_line(data: bytes, limit: int = MAX_LINE) -> bool:
+    """True if a line (its CR/LF line end excluded) is longer than ``limit`` octets.
+
+    Any run of more than ``limit`` octets without a line break contains one of the positions
+    0, limit+1, 2(limit+1)…, so it is enough to measure the line around each of those: about
+    n/999 pairs of ``find`` calls instead of a pass over every byte in Python.
+    """
+    step = limit + 1
+    size = len(data)
+    for pos in range(0, size, step):
+        if data[pos] in (10, 13):
+            continue
+        start = max(data.rfind(b"\n", 0, pos), data.rfind(b"\r", 0, pos)) + 1
+        lf = data.find(b"\n", pos, pos + step + 1)
+        cr = data.find(b"\r", pos, pos + step + 1)
+        ends = [e for e in (lf, cr) if e != -1]
+        end = min(ends) if ends else size
+        if end - start > limit:
+            return True
+    return False
+
+
+def is_transport_safe(data: bytes) -> bool:
+    """True if ``data`` is 7-bit, NUL-free, CRLF-only and has no line over 998 octets."""
+    return (
+        data.isascii()
+        and b"\x00" not in data
+        and not has_bare_line_ends(data)
+        and not has_long_line(data)
+    )
+
+
+@dataclass(frozen=True)
+class RawHeader:
+    """One header field exactly as it appears in the message, folding and CRLF included."""
+
+    name: str
+    raw: bytes
+
+    @property
+    def value(self) -> str:
+        """The unfolded value, without the name, colon and surrounding white space."""
+        body = self.raw.split(b":", 1)[1]
+        unfolded = re.sub(rb"\r?\n(?=[ \t])", b"", body).rstrip(b"\r\n")
+        return unfolded.strip().decode("ascii", "replace")
+
+    def is_named(self, name: str) -> bool:
+        """Case-insensitive comparison of the field name."""
+        return self.name.lower() == name.lower()
+
+
+def split_message(data: bytes) -> tuple[bytes, bytes]:
+    """Split raw message bytes into (header block, body).
+
+    The header block keeps its final line end; the blank separator line belongs to neither part.
+    A message with no blank line has an empty body. Accepts CRLF or bare LF line ends.
+    """
+    if data.startswith((b"\r\n", b"\n")):
+        return b"", data[2:] if data.startswith(b"\r\n") else data[1:]
+    crlf = data.find(b"\r\n\r\n")
+    lf = data.find(b"\n\n")
+    if lf != -1 and (crlf == -1 or lf < crlf - 1):
+        return data[: lf + 1], data[lf + 2 :]
+    if crlf != -1:
+        return data[: crlf + 2], data[crlf + 4 :]
+    return data, b""
+
+
+def parse_headers(block: bytes) -> list[RawHeader]:
+    """Parse a header block into raw fields, keeping every byte of each field.
+
+    Raises :class:`MessageError` for a line that is neither a field nor a continuation.
+    """
+    headers: list[RawHeader] = []
+    for line in block.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t"):
+            if not headers:
+                raise MessageError(
+                    "the message starts with a continuation line; the first header line must be "
+                    "'Name: value'"
+                )
+            last = headers[-1]
+            headers[-1] = RawHeader(last.name, last.raw + line)
+            continue
+        if line.strip(b"\r\n") == b"":
+            continue
+        name, sep, _ = line.partition(b":")
+        if not sep or not _HEADER_NAME.fullmatch(name):
+            shown = line[:40].decode("ascii", "replace").rstrip()
+            raise MessageError(
+                f"not a header field: {shown!r}; each header line must be 'Name: value' "
+                "and the header block must end with a blank line"
+            )
+        headers.append(RawHeader(name.decode("ascii"), line))
+    return headers
+
+
+def header_values(headers: Iterable[RawHeader], name: str) -> list[str]:
+    """All unfolded values of the fields called ``name`` (case-insensitive), in order."""
+    return [h.value for h in headers if h.is_named(name)]
+
+
+def first_header(headers: Iterable[RawHeader], name: str) -> str | None:
+    """The unfolded value of the first field called ``name``, or None."""
+    values = header_values(headers, name)
+    return values[0] if values else None
+
+
+@dataclass(frozen=True)
+class ContentType:
+    """A parsed Content-Type value: ``maintype/subtype`` (lower case) and its parameters."""
+
+    type: str
+    params: dict[str, str]
+
+    @property
+    def maintype(self) -> str:
+        return self.type.partition("/")[0]
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.maintype == "multipart"
+
+    def param(self, name: str) -> str | None:
+        return self.params.get(name.lower())
+
+
+DEFAULT_CONTENT_TYPE = ContentType("text/plain", {"charset": "us-ascii"})
+
+
+def parse_content_type(value: str | None) -> ContentType:
+    """Parse a Content-Type value; None gives RFC 2045's default text/plain; charset=us-ascii."""
+    if value is None:
+        return DEFAULT_CONTENT_TYPE
+    msg = Message()
+    msg["Content-Type"] = value
+    params: dict[str, str] = {}
+    for key, val in msg.get_params(failobj=[], header="content-type")[1:]:
+        params[key.lower()] = val if isinstance(val, str) else str(val[2])
+    return ContentType(msg.get_content_type(), params)
+
+
+def content_type_of(headers: Iterable[RawHeader]) -> ContentType:
+    """The Content-Type of an entity from its raw headers."""
+    return parse_content_type(first_header(headers, "Content-Type"))
+
+
+def choose_boundary(*contents: bytes, prefix: str = "=_mimeseal_") -> str:
+    """A random boundary that occurs in none of ``contents`` (RFC 2046 §5.1.1)."""
+    while True:
+        boundary = prefix + secrets.token_hex(12)
+        encoded = boundary.encode("ascii")
+        if not any(encoded in content for content in contents):
+            return boundary
+
+
+@dataclass(frozen=True)
+class MultipartBody:
+    """A multipart body split at its delimiters, every slice a view of the original bytes.
+
+    ``parts`` are the body parts exactly as they stand between delimiters: the CRLF before each
+    delimiter belongs to the delimiter (RFC 2046 §5.1.1), so it is not part of the part.
+    """
+
+    preamble: bytes
+    parts: tuple[bytes, ...]
+    epilogue: bytes
+    closed: bool
+
+
+def split_multipart(body: bytes, boundary: str) -> MultipartBody:
+    """Split a CRLF multipart body at ``--boundary`` lines without re-encoding anything."""
+    delimiter = b"--" + boundary.encode("ascii", "replace")
+    # A delimiter line starts the body or follows a CRLF (which belongs to it), may carry
+    # transport padding, and ends with CRLF (consumed here) or the end of the body.
+    pattern = re.compile(rb"(?:\A|\r\n)" + re.escape(delimiter) + rb"(--)?[ \t]*(?:\r\n|\Z)")
+    positions: list[tuple[int, int, bool]] = []
+    for match in pattern.finditer(body):
+        positions.append((match.start(), match.end(), match.group(1) is not None))
+        if match.group(1) is not None:
+            break
+    if not positions:
+        raise MessageError(
+            f"multipart body has no '--{boundary}' delimiter line; the boundary parameter does "
+            "not match the body (was the message re-encoded after it was built?)"
+        )
+    preamble = body[: positions[0][0]]
+    parts = []
+    for (_, end, is_close), (next_start, _, _) in itertools.pairwise(positions):
+        if is_close:
+            break
+        parts.append(body[end:next_start])
+    _, last_end, closed = positions[-1]
+    epilogue = body[last_end:] if closed else b""
+    if not closed:
+        parts.append(body[last_end:])
+    return MultipartBody(preamble, tuple(parts), epilogue, closed)
+
+
+def join_multipart(parts: Sequence[bytes], boundary: str, *, preamble: bytes = b"") -> bytes:
+    """Assemble a multipart body: optional preamble, each part between delimiters, close."""
+    delimiter = b"--" + boundary.encode("ascii")
+    out = [preamble + CRLF if preamble else b""]
+    for part in parts:
+        out += [delimiter, CRLF, part, CRLF]
+    out += [delimiter, b"--", CRLF]
+    return b"".join(out)
+
+
+def check_header_value(name: str, value: str) -> None:
+    """Refuse a header value with CR or LF (header injection) or a malformed name."""
+    if not _HEADER_NAME.fullmatch(name.encode("ascii", "replace")) or not name.isascii():
+        raise HeaderInjectionError(f"{name!r} is not a valid header field name")
+    if "\r" in value or "\n" in value:
+        raise HeaderInjectionError(
+            f"the {name} value contains a line break, which would inject extra header lines; "
+            "remove CR/LF from the value"
+        )
+
+
+def fold_header(name: str, value: str, *, width: int = 78) -> bytes:
+    """Build one ASCII header field, folded at white space to ``width`` where possible."""
+    check_header_value(name, value)
+    if not value.isascii():
+        raise MessageError(
+            f"the {name} value is not ASCII; encode it first (RFC 2047 encoded-words)"
+        )
+    words = value.split(" ")
+    lines: list[str] = []
+    current = f"{name}:"
+    for word in words:
+        candidate = f"{current} {word}"
+        if len(candidate) > width and current.strip() and current != f"{name}:":
+            lines.append(current)
+            current = f" {word}"
+        else:
+            current = candidate
+    lines.append(current)
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Yield (1-based line number, line without its line end) for CRLF, CR or LF text."""
+    yield from enumerate(re.split(rb"\r\n|\r|\n", data), start=1)
+
+
+# --- 7-bit preparation --------------------------------------------------------------------------
+
+_FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
+_DOT_LINE = re.compile(rb"^\.", re.MULTILINE)
+
+
+def encode_quoted_printable(text: bytes) -> bytes:
+    """Quoted-printable for CRLF text: trailing white space, '=', 8-bit bytes are escaped.
+
+    Lines beginning "From " or "." are escaped too, so mbox writers and SMTP dot-stuffing
+    cannot alter the signed bytes.
+    """
+    encoded = binascii.b2a_qp(to_crlf(text), quotetabs=False, istext=True, header=False)
+    encoded = to_crlf(encoded)
+    encoded = _FROM_LINE.sub(b"=46rom ", encoded)
+    return _DOT_LINE.sub(b"=2E", encoded)
+
+
+def encode_base64_lines(data: bytes, *, line_length: int = 76) -> bytes:
+    """Base64 in CRLF-terminated lines of ``line_length`` characters (RFC 2045 §6.8)."""
+    if not data:
+        return b""
+    raw = base64.b64encode(data)
+    if len(raw) <= line_length:
+        return raw + CRLF
+    lines = [raw[i : i + line_length] for i in range(0, len(raw), line_length)]
+    return CRLF.join(lines) + CRLF
+
+
+def decode_transfer_encoding(body: bytes, encoding: str | None) -> bytes:
+    """Decode a body from its Content-Transfer-Encoding; unknown encodings raise MessageError."""
+    cte = (encoding or "7bit").strip().lower()
+    if cte in ("7bit", "8bit", "binary"):
+        return body
+    if cte == "base64":
+        try:
+            return base64.b64decode(re.sub(rb"[^A-Za-z0-9+/=]", b"", body), validate=True)
+        except binascii.Error:
+            raise MessageError(
+                "a base64 body does not decode; the part is corrupt or truncated"
+            ) from None
+    if cte == "quoted-printable":
+        return binascii.a2b_qp(body)
+    raise MessageError(
+        f"unknown Content-Transfer-Encoding {encoding!r}; use 7bit, quoted-printable or base64"
+    )
+
+
+def prepare_7bit(entity: bytes) -> bytes:
+    """Make a MIME entity safe for 7-bit transport before it is signed.
+
+    Parts that are already 7-bit, CRLF and ≤ 998-octet lines are copied byte for byte. Others
+    are re-encoded: text to quoted-printable, everything else to base64, and the part's
+    Content-Transfer-Encoding header is replaced. Multiparts are handled part by part, keeping
+    their boundaries. Headers must already be ASCII (RFC 2047 is the composer's job).
+    """
+    entity = to_crlf(entity)
+    if is_transport_safe(entity):
+        return entity
+    block, body = split_message(entity)
+    headers = parse_headers(block)
+    for header in headers:
+        if not header.raw.isascii():
+            raise MessageError(
+                f"the {header.name} header is not ASCII; encode it (RFC 2047) before signing"
+            )
+        if any(len(line) > MAX_LINE for line in header.raw.split(CRLF)):
+            raise MessageError(
+                f"the {header.name} header has a line over {MAX_LINE} octets; fold it"
+            )
+    ctype = content_type_of(headers)
+    if ctype.is_multipart:
+        boundary = ctype.param("boundary")
+        if not boundary:
+            raise MessageError("a multipart entity has no boundary parameter")
+        split = split_multipart(body, boundary)
+        parts = [prepare_7bit(part) for part in split.parts]
+        preamble = split.preamble if is_transport_safe(split.preamble) else b""
+        return block + CRLF + join_multipart(parts, boundary, preamble=preamble.rstrip(b"\r\n"))
+    if ctype.type == "message/rfc822":
+        return block + CRLF + prepare_7bit(body)
+    decoded = decode_transfer_encoding(body, first_header(headers, "Content-Transfer-Encoding"))
+    if ctype.maintype == "text":
+        new_body, cte = encode_quoted_printable(decoded), "quoted-printable"
+    else:
+        new_body, cte = encode_base64_lines(decoded), "base64"
+    kept = [h.raw for h in headers if not h.is_named("Content-Transfer-Encoding")]
+    kept.append(f"Content-Transfer-Encoding: {cte}\r\n".encode("ascii"))
+    return b"".join(kept) + CRLF + new_body

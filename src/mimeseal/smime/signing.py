@@ -1,0 +1,151 @@
+"""S/MIME signing (RFC 8551): detached ``multipart/signed`` and opaque ``application/pkcs7-mime``.
+
+The outer headers (From, To, Subject, Date…) stay outside the signature; the content entity
+(Content-* headers and body) is made 7-bit and CRLF *before* it is signed, and those exact
+bytes are what the CMS signature covers and what is emitted. Verification lives in
+:mod:`mimeseal.smime_verify`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from email.utils import getaddresses
+
+from cryptography import x509
+
+from mimeseal import cms, keys
+from mimeseal.errors import CertificateError, MessageError
+from mimeseal.mime import (
+    CRLF,
+    RawHeader,
+    choose_boundary,
+    encode_base64_lines,
+    header_values,
+    parse_headers,
+    prepare_7bit,
+    split_message,
+    to_crlf,
+)
+
+log = logging.getLogger("mimeseal")
+
+SIGNATURE_TYPE = "application/pkcs7-signature"
+OPAQUE_TYPE = "application/pkcs7-mime"
+_PREAMBLE = b"This is an S/MIME signed message" + CRLF
+
+
+def _is_content_header(header: RawHeader) -> bool:
+    return header.name.lower().startswith("content-")
+
+
+def split_entity(message: bytes) -> tuple[list[RawHeader], bytes]:
+    """Split a message into its outer headers and its content entity (CRLF, not yet 7-bit).
+
+    The entity is the Content-* headers plus the body; a message without a Content-Type gets
+    RFC 2045's default made explicit, so the signed entity says what it is.
+    """
+    block, body = split_message(to_crlf(message))
+    headers = parse_headers(block)
+    outer = [h for h in headers if not _is_content_header(h) and not h.is_named("MIME-Version")]
+    content = [h.raw for h in headers if _is_content_header(h)]
+    if not any(h.is_named("Content-Type") for h in headers):
+        content.insert(0, b"Content-Type: text/plain; charset=us-ascii\r\n")
+    for header in outer:
+        if not header.raw.isascii():
+            raise MessageError(
+                f"the {header.name} header is not ASCII; encode it with RFC 2047 before signing"
+            )
+    return outer, b"".join(content) + CRLF + body
+
+
+def from_addresses(headers: Sequence[RawHeader]) -> list[str]:
+    """Bare, lower-cased addresses of every mailbox in every From header."""
+    values = header_values(headers, "From")
+    return [addr.lower() for _, addr in getaddresses(values) if addr]
+
+
+def sign(
+    message: bytes,
+    *,
+    key: keys.SigningKey,
+    cert: x509.Certificate,
+    chain: Sequence[x509.Certificate] = (),
+    digest: str | None = None,
+    opaque: bool = False,
+    signing_time: datetime | None = None,
+    rsa_padding: cms.RsaPadding = "pkcs1v15",
+    check_certificate: bool = True,
+) -> bytes:
+    """Sign ``message`` and return the new message bytes.
+
+    ``digest`` is ``sha-256`` (default), ``sha-384`` or ``sha-512``; Ed25519 always uses
+    ``sha-512`` (RFC 8419). ``rsa_padding="pss"`` selects RSASSA-PSS. The key must match
+    ``cert``; unless ``check_certificate`` is False (for building deliberately bad test
+    messages), the certificate must be valid now, allow S/MIME signing and name the From
+    address.
+    """
+    outer, entity = split_entity(message)
+    entity = prepare_7bit(entity)
+    micalg = cms.digest_for_key(key, digest)
+    keys.check_key_matches(key, cert)
+    when = signing_time or datetime.now(timezone.utc)
+    if check_certificate:
+        senders = from_addresses(outer)
+        problems = keys.smime_certificate_problems(
+            cert, at=when, address=senders[0] if len(senders) == 1 else None
+        )
+        if problems:
+            listed = "; ".join(p.message for p in problems)
+            raise CertificateError(f"cannot sign with {keys.describe_certificate(cert)}: {listed}")
+    content_digest = hashlib.new(cms.DIGESTS[micalg][1], entity).digest()
+    der = cms.build_signed_data(
+        entity,
+        key=key,
+        cert=cert,
+        chain=chain,
+        digest=micalg,
+        rsa_padding=rsa_padding,
+        signing_time=when,
+        detached=not opaque,
+        content_digest=content_digest,
+    )
+    log.debug(
+        "S/MIME signed %d octets (%s, %s)", len(entity), micalg, "opaque" if opaque else "detached"
+    )
+    head = b"".join(h.raw for h in outer) + b"MIME-Version: 1.0\r\n"
+    if opaque:
+        return b"".join(
+            [
+                head,
+                b"Content-Type: application/pkcs7-mime; smime-type=signed-data;\r\n"
+                b' name="smime.p7m"\r\n'
+                b"Content-Transfer-Encoding: base64\r\n"
+                b'Content-Disposition: attachment; filename="smime.p7m"\r\n'
+                b"\r\n",
+                encode_base64_lines(der),
+            ]
+        )
+    signature = encode_base64_lines(der)
+    boundary = choose_boundary(entity, signature).encode("ascii")
+    delimiter = b"--" + boundary
+    return b"".join(
+        [
+            head,
+            b'Content-Type: multipart/signed; protocol="application/pkcs7-signature";\r\n'
+            b" micalg=" + micalg.encode("ascii") + b'; boundary="' + boundary + b'"\r\n',
+            CRLF,
+            _PREAMBLE,
+            delimiter + CRLF,
+            entity,
+            CRLF + delimiter + CRLF,
+            b'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
+            b"Content-Transfer-Encoding: base64\r\n"
+            b'Content-Disposition: attachment; filename="smime.p7s"\r\n'
+            b"\r\n",
+            signature,
+            delimiter + b"--" + CRLF,
+        ]
+    )
