@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from asn1crypto import algos, cms, core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
@@ -323,7 +323,10 @@ def _verify_raw(
     cert: x509.Certificate, algorithm: Any, digest: str, signature: bytes, data: bytes
 ) -> str | None:
     """Check one signature; return None if it holds, else a sentence saying why not."""
-    public_key = cert.public_key()
+    try:
+        public_key = cert.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        return "the certificate's public key is of an unknown or malformed type"
     name = algorithm["algorithm"].native
     hash_cls = DIGESTS[digest][2]
     try:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
     Criticality,
@@ -76,7 +77,7 @@ def validate_chain(
             .build_client_verifier()
         )
         verified = verifier.verify(leaf, list(intermediates))
-    except VerificationError as exc:
+    except (VerificationError, UnsupportedAlgorithm, ValueError) as exc:
         return ChainResult(
             None,
             (

@@ -17,7 +17,7 @@ from email.utils import getaddresses
 from cryptography import x509
 
 from mimeseal import cms, keys
-from mimeseal.errors import CertificateError, MessageError
+from mimeseal.errors import CertificateError, MessageError, SigningError
 from mimeseal.mime import (
     CRLF,
     RawHeader,
@@ -92,13 +92,15 @@ def sign(
     micalg = cms.digest_for_key(key, digest)
     keys.check_key_matches(key, cert)
     when = signing_time or datetime.now(timezone.utc)
+    if when.tzinfo is None:
+        raise SigningError("signing_time must be timezone-aware (for example datetime.now(UTC))")
     if check_certificate:
         senders = from_addresses(outer)
         problems = keys.smime_certificate_problems(
             cert, at=when, address=senders[0] if len(senders) == 1 else None
         )
         if problems:
-            listed = "; ".join(p.message for p in problems)
+            listed = " ".join(p.message for p in problems)
             raise CertificateError(f"cannot sign with {keys.describe_certificate(cert)}: {listed}")
     content_digest = hashlib.new(cms.DIGESTS[micalg][1], entity).digest()
     der = cms.build_signed_data(

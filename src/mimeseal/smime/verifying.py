@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from mimeseal import cms, keys, trust
+from mimeseal.errors import CertificateError
 from mimeseal.mime import has_bare_line_ends, parse_headers, split_message, to_crlf
 from mimeseal.smime.parts import SignedEntity, iter_signed_entities
 from mimeseal.smime.signing import from_addresses
@@ -274,11 +275,14 @@ def _judge_signer(
     addresses: tuple[str, ...] = ()
     cert = check.certificate
     if cert is not None:
-        addresses = keys.certificate_addresses(cert)
-        for found in keys.smime_certificate_problems(cert, at=when, address=sender):
-            problems.append(
-                Problem(_CERT_CODES.get(found.code, f"cert-{found.code}"), found.message)
-            )
+        try:
+            addresses = keys.certificate_addresses(cert)
+            found = keys.smime_certificate_problems(cert, at=when, address=sender)
+        except CertificateError as exc:
+            found = [keys.CertificateProblem("malformed", str(exc))]
+        for item in found:
+            code = _CERT_CODES.get(item.code, f"cert-{item.code}")
+            problems.append(Problem(code, item.message))
         others = [c for c in parsed.certificates if c != cert]
         result = trust.validate_chain(cert, others, anchors, when)
         problems.extend(result.problems)
