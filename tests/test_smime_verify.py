@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 from asn1crypto import cms as asn1_cms
-from conftest import MESSAGE, SENDER, DevPki, multipart_signed, needs_certtool, needs_openssl
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import MESSAGE, SENDER, DevPki, multipart_signed, needs_certtool, needs_openssl
 from mimeseal import cms, pki, smime
 from mimeseal.errors import CmsError, MessageError, MimesealError, VerificationInputError
-from mimeseal.smime.parts import iter_signed_entities
+from mimeseal.mime import to_crlf
+from mimeseal.smime.parts import decode_base64_strict, iter_signed_entities
 from mimeseal.smime.signing import split_entity
 
 OUTER = b"From: Alice Example <alice@example.com>\r\nTo: bob@example.org\r\nSubject: statement\r\n"
@@ -405,7 +406,7 @@ def test_mutated_messages_give_a_verdict_or_a_mimeseal_error(
     if verdict.valid:
         # A mutation may only survive where it touches nothing signed: same signed content.
         original = next(iter_signed_entities(signed))
-        survivor = next(iter_signed_entities(bytes(mutated)))
+        survivor = next(iter_signed_entities(to_crlf(bytes(mutated))))  # as verify() saw it
         assert survivor.signed_bytes == original.signed_bytes
         assert (
             cms.parse_signed_data(survivor.cms_der).econtent
@@ -417,10 +418,9 @@ _SIGNED_CACHE: dict[str, bytes] = {}
 
 
 def test_base64_of_signature_is_strict() -> None:
+    garbage = base64.b64encode(b"abc") + b"*"
     with pytest.raises(VerificationInputError):
-        from mimeseal.smime.parts import decode_base64_strict
-
-        decode_base64_strict(base64.b64encode(b"abc") + b"*", "signature part")
+        decode_base64_strict(garbage, "signature part")
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not on PATH")

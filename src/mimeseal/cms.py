@@ -87,7 +87,7 @@ def _signing_time_value(when: datetime) -> cms.Time:
     when = when.astimezone(timezone.utc).replace(microsecond=0)
     if when.year < 2050:
         return cms.Time({"utc_time": when})
-    return cms.Time({"general_time": when})
+    return cms.Time({"generalized_time": when})
 
 
 def _signing_certificate_v2(cert: x509.Certificate) -> _SigningCertificateV2:
@@ -215,15 +215,47 @@ def build_signed_data(
         {
             "version": "v1",
             "digest_algorithms": [{"algorithm": asn1_digest}],
-            "encap_content_info": {
-                "content_type": "data",
-                "content": None if detached else content,
-            },
+            "encap_content_info": {"content_type": "data", "content": None},
             "certificates": certificates,
             "signer_infos": [signer_info],
         }
     )
-    return bytes(cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump())
+    if detached:
+        return bytes(
+            cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
+        )
+    return _with_econtent(signed_data, content)
+
+
+_OID_DATA = bytes.fromhex("06092a864886f70d010701")
+_OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+
+
+def _der_header(tag: int, length: int) -> bytes:
+    if length < 0x80:
+        return bytes((tag, length))
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(size))) + size
+
+
+def _with_econtent(signed_data: cms.SignedData, content: bytes) -> bytes:
+    """DER ContentInfo with ``content`` as eContent, assembled around the small fields.
+
+    Passing a large content through asn1crypto copies it once per nesting level; here the
+    content is copied exactly once, into the result.
+    """
+    octets = _der_header(0x04, len(content))
+    explicit = _der_header(0xA0, len(octets) + len(content))
+    encap_len = len(_OID_DATA) + len(explicit) + len(octets) + len(content)
+    encap_head = _der_header(0x30, encap_len) + _OID_DATA + explicit + octets
+    before = signed_data["version"].dump() + signed_data["digest_algorithms"].dump()
+    after = signed_data["certificates"].dump() + signed_data["signer_infos"].dump()
+    sd_len = len(before) + len(encap_head) + len(content) + len(after)
+    sd_head = _der_header(0x30, sd_len)
+    wrapper = _der_header(0xA0, len(sd_head) + sd_len)
+    info_len = len(_OID_SIGNED_DATA) + len(wrapper) + len(sd_head) + sd_len
+    head = _der_header(0x30, info_len) + _OID_SIGNED_DATA + wrapper + sd_head + before + encap_head
+    return b"".join((head, content, after))
 
 
 # --- parsing and checking --------------------------------------------------------------------
@@ -267,7 +299,10 @@ def parse_signed_data(der: bytes) -> ParsedSignedData:
         certificates = []
         for choice in signed["certificates"] or []:
             if choice.name == "certificate":
-                certificates.append(x509.load_der_x509_certificate(choice.chosen.dump()))
+                cert = x509.load_der_x509_certificate(choice.chosen.dump())
+                # cryptography parses lazily; make a malformed field fail here, not later.
+                _ = (cert.subject, cert.issuer, cert.extensions, cert.not_valid_after_utc)
+                certificates.append(cert)
         signer_infos = tuple(signed["signer_infos"])
         for signer_info in signer_infos:
             signer_info.native  # noqa: B018 - force a full parse now, inside this try

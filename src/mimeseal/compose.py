@@ -21,7 +21,7 @@ from email.utils import format_datetime, getaddresses, make_msgid
 from pathlib import Path
 
 from mimeseal import mime
-from mimeseal.errors import ComposeError, HeaderInjectionError
+from mimeseal.errors import ComposeError, HeaderInjectionError, MessageError
 
 __all__ = ["Attachment", "compose"]
 
@@ -136,21 +136,13 @@ def _check_media_type(filename: str, value: str) -> None:
 
 
 def _header(name: str, value: str) -> bytes:
-    """One folded header field, refusing lines over 998 octets rather than emitting them."""
-    if not value:
-        return f"{name}:".encode("ascii") + CRLF
+    """One folded header field; mime.fold_header refuses lines over 998 octets."""
     if not value.isascii():
         raise ComposeError(f"the {name} value is not ASCII; encode it (RFC 2047) first")
-    field = mime.fold_header(name, value)
-    if any(line[-1:] in (b" ", b"\t") for line in field.split(CRLF)):
-        # fold_header can leave a line ending in white space at a run of spaces; such lines are
-        # stripped by some relays, so keep the value on one line instead.
-        field = f"{name}: {value}".encode("ascii") + CRLF
-    if mime.has_long_line(field):
-        raise ComposeError(
-            f"the {name} header has a word too long for a {mime.MAX_LINE}-octet line; shorten it"
-        )
-    return field
+    try:
+        return mime.fold_header(name, value)
+    except MessageError as exc:
+        raise ComposeError(str(exc)) from None
 
 
 def _is_plain(value: str) -> bool:

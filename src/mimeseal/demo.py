@@ -14,6 +14,7 @@ from pathlib import Path
 
 from mimeseal import compose, keys, pki, references, smime
 from mimeseal.errors import MimesealError
+from mimeseal.files import make_folder
 
 SENDER = "alice@example.com"
 RECIPIENT = "bob@example.org"
@@ -75,7 +76,7 @@ def _text() -> str:
 
 def run(folder: Path) -> DemoReport:
     """Run the demo, writing into ``folder``; never raises for a failed step."""
-    folder.mkdir(parents=True, exist_ok=True)
+    make_folder(folder)
     report = DemoReport(folder)
     state: dict[str, bytes] = {}
     pki_dir = folder / "pki"

@@ -17,6 +17,7 @@ what is wrong and what to do about it. No message ever contains private key mate
     ├── SigningError            a signature cannot be produced
     ├── CmsError                a CMS (PKCS #7) structure is malformed
     ├── VerificationInputError  input to a verifier is unusable (not a verdict)
+    ├── OutputError         a file or folder cannot be written
     └── UsageError          a command-line option or file is missing or unusable
 
 Signature *verdicts* (a bad signature, an untrusted chain) are not exceptions: verifiers return
@@ -76,3 +77,7 @@ class VerificationInputError(MimesealError):
 
 class UsageError(MimesealError):
     """A command-line option is missing or contradicts another, or a named file is unusable."""
+
+
+class OutputError(MimesealError):
+    """A file or folder cannot be written (exists as something else, no permission, disk full)."""

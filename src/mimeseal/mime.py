@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from email.message import Message
+from email.utils import collapse_rfc2231_value
 
 from mimeseal.errors import HeaderInjectionError, MessageError
 
@@ -108,8 +109,9 @@ def split_message(data: bytes) -> tuple[bytes, bytes]:
     if data.startswith((b"\r\n", b"\n")):
         return b"", data[2:] if data.startswith(b"\r\n") else data[1:]
     crlf = data.find(b"\r\n\r\n")
-    lf = data.find(b"\n\n")
-    if lf != -1 and (crlf == -1 or lf < crlf - 1):
+    # Only a blank LF line *before* the first CRLF one matters; never scan a large body twice.
+    lf = data.find(b"\n\n", 0, len(data) if crlf == -1 else crlf + 1)
+    if lf != -1:
         return data[: lf + 1], data[lf + 2 :]
     if crlf != -1:
         return data[: crlf + 2], data[crlf + 4 :]
@@ -186,7 +188,7 @@ def parse_content_type(value: str | None) -> ContentType:
     msg["Content-Type"] = value
     params: dict[str, str] = {}
     for key, val in msg.get_params(failobj=[], header="content-type")[1:]:
-        params[key.lower()] = val if isinstance(val, str) else str(val[2])
+        params[key.lower()] = collapse_rfc2231_value(val)
     return ContentType(msg.get_content_type(), params)
 
 
@@ -218,17 +220,42 @@ class MultipartBody:
     closed: bool
 
 
+def _delimiter_lines(body: bytes, delimiter: bytes) -> Iterator[tuple[int, int, bool]]:
+    """(start, end, is_close) of each delimiter line, up to and including the close delimiter.
+
+    A delimiter line starts the body or follows a line end (which belongs to it, RFC 2046
+    §5.1.1), may carry transport padding, and ends with a line end (consumed) or the body's end.
+    ``bytes.find`` jumps between candidates; a regex would test every byte of a large body.
+    """
+    pos = body.find(delimiter)
+    while pos != -1:
+        if pos == 0 or body[pos - 1] == 10:  # at the start or right after LF
+            start = pos - 2 if pos >= 2 and body[pos - 2 : pos] == CRLF else max(pos - 1, 0)
+            end = pos + len(delimiter)
+            is_close = body[end : end + 2] == b"--"
+            if is_close:
+                end += 2
+            while end < len(body) and body[end] in (32, 9):
+                end += 1
+            if body[end : end + 2] == CRLF:
+                end += 2
+            elif body[end : end + 1] == b"\n":
+                end += 1
+            elif end != len(body):
+                pos = body.find(delimiter, pos + 1)  # "--boundaryX": not a delimiter
+                continue
+            yield start, end, is_close
+            if is_close:
+                return
+            pos = body.find(delimiter, end)
+            continue
+        pos = body.find(delimiter, pos + 1)
+
+
 def split_multipart(body: bytes, boundary: str) -> MultipartBody:
     """Split a CRLF multipart body at ``--boundary`` lines without re-encoding anything."""
     delimiter = b"--" + boundary.encode("ascii", "replace")
-    # A delimiter line starts the body or follows a CRLF (which belongs to it), may carry
-    # transport padding, and ends with CRLF (consumed here) or the end of the body.
-    pattern = re.compile(rb"(?:\A|\r\n)" + re.escape(delimiter) + rb"(--)?[ \t]*(?:\r\n|\Z)")
-    positions: list[tuple[int, int, bool]] = []
-    for match in pattern.finditer(body):
-        positions.append((match.start(), match.end(), match.group(1) is not None))
-        if match.group(1) is not None:
-            break
+    positions = list(_delimiter_lines(body, delimiter))
     if not positions:
         raise MessageError(
             f"multipart body has no '--{boundary}' delimiter line; the boundary parameter does "
@@ -268,24 +295,36 @@ def check_header_value(name: str, value: str) -> None:
         )
 
 
+_FOLD_POINT = re.compile(r"(?<=\S) (?=\S)")
+
+
 def fold_header(name: str, value: str, *, width: int = 78) -> bytes:
-    """Build one ASCII header field, folded at white space to ``width`` where possible."""
+    """Build one ASCII header field, folded to ``width`` where the value allows.
+
+    Folds only at a single space between two visible characters, so no line ends in white
+    space (relays that strip it would change the field). Raises :class:`MessageError` if a
+    word is too long to keep every line within 998 octets.
+    """
     check_header_value(name, value)
     if not value.isascii():
         raise MessageError(
             f"the {name} value is not ASCII; encode it first (RFC 2047 encoded-words)"
         )
-    words = value.split(" ")
+    line = f"{name}: {value}" if value else f"{name}:"
     lines: list[str] = []
-    current = f"{name}:"
-    for word in words:
-        candidate = f"{current} {word}"
-        if len(candidate) > width and current.strip() and current != f"{name}:":
-            lines.append(current)
-            current = f" {word}"
-        else:
-            current = candidate
-    lines.append(current)
+    while len(line) > width:
+        points = [m.start() for m in _FOLD_POINT.finditer(line) if m.start() > len(name) + 1]
+        if not points:
+            break
+        fitting = [p for p in points if p <= width]
+        cut = fitting[-1] if fitting else points[0]
+        lines.append(line[:cut])
+        line = line[cut:]  # the continuation line starts with the folding space
+    lines.append(line)
+    if any(len(part) > MAX_LINE for part in lines):
+        raise MessageError(
+            f"the {name} value has a word too long to fit a line of {MAX_LINE} octets; shorten it"
+        )
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
@@ -300,27 +339,41 @@ _FROM_LINE = re.compile(rb"^From ", re.MULTILINE)
 _DOT_LINE = re.compile(rb"^\.", re.MULTILINE)
 
 
+_QP_LINE = 76  # RFC 2045 §6.7 rule 5, soft line break "=" included
+
+
+def _rewrap_qp_line(line: bytes) -> list[bytes]:
+    """Split an encoded line over 76 characters with soft breaks, never inside an =XX escape."""
+    pieces: list[bytes] = []
+    while len(line) > _QP_LINE:
+        cut = _QP_LINE - 1  # room for the "=" soft break
+        escape = line.rfind(b"=", cut - 2, cut)
+        if escape != -1:
+            cut = escape
+        pieces.append(line[:cut] + b"=")
+        line = line[cut:]
+    pieces.append(line)
+    return pieces
+
+
 def encode_quoted_printable(text: bytes) -> bytes:
     """Quoted-printable for CRLF text: trailing white space, '=', 8-bit bytes are escaped.
 
     Lines beginning "From " or "." are escaped too, so mbox writers and SMTP dot-stuffing
-    cannot alter the signed bytes.
+    cannot alter the signed bytes; lines stay within 76 characters (RFC 2045 §6.7).
     """
     encoded = binascii.b2a_qp(to_crlf(text), quotetabs=False, istext=True, header=False)
     encoded = to_crlf(encoded)
-    encoded = _FROM_LINE.sub(b"=46rom ", encoded)
-    return _DOT_LINE.sub(b"=2E", encoded)
+    encoded = _DOT_LINE.sub(b"=2E", _FROM_LINE.sub(b"=46rom ", encoded))
+    lines = encoded.split(CRLF)
+    if all(len(line) <= _QP_LINE for line in lines):
+        return encoded
+    return CRLF.join(piece for line in lines for piece in _rewrap_qp_line(line))
 
 
-def encode_base64_lines(data: bytes, *, line_length: int = 76) -> bytes:
-    """Base64 in CRLF-terminated lines of ``line_length`` characters (RFC 2045 §6.8)."""
-    if not data:
-        return b""
-    raw = base64.b64encode(data)
-    if len(raw) <= line_length:
-        return raw + CRLF
-    lines = [raw[i : i + line_length] for i in range(0, len(raw), line_length)]
-    return CRLF.join(lines) + CRLF
+def encode_base64_lines(data: bytes) -> bytes:
+    """Base64 in CRLF-terminated lines of 76 characters (RFC 2045 §6.8)."""
+    return base64.encodebytes(data).replace(b"\n", CRLF)
 
 
 def decode_transfer_encoding(body: bytes, encoding: str | None) -> bytes:
@@ -348,12 +401,13 @@ def prepare_7bit(entity: bytes) -> bytes:
     Parts that are already 7-bit, CRLF and ≤ 998-octet lines are copied byte for byte. Others
     are re-encoded: text to quoted-printable, everything else to base64, and the part's
     Content-Transfer-Encoding header is replaced. Multiparts are handled part by part, keeping
-    their boundaries. Headers must already be ASCII (RFC 2047 is the composer's job).
+    their boundaries. Line ends are made CRLF in headers and text, never inside non-text data,
+    whose CR and LF bytes are data. Headers must already be ASCII (RFC 2047 is the composer's job).
     """
-    entity = to_crlf(entity)
     if is_transport_safe(entity):
         return entity
     block, body = split_message(entity)
+    block = to_crlf(block)
     headers = parse_headers(block)
     for header in headers:
         if not header.raw.isascii():
@@ -371,15 +425,33 @@ def prepare_7bit(entity: bytes) -> bytes:
             raise MessageError("a multipart entity has no boundary parameter")
         split = split_multipart(body, boundary)
         parts = [prepare_7bit(part) for part in split.parts]
-        preamble = split.preamble if is_transport_safe(split.preamble) else b""
-        return block + CRLF + join_multipart(parts, boundary, preamble=preamble.rstrip(b"\r\n"))
+        preamble, epilogue = to_crlf(split.preamble), to_crlf(split.epilogue)
+        preamble = preamble if is_transport_safe(preamble) else b""
+        epilogue = epilogue if is_transport_safe(epilogue) else b""
+        # A multipart's own encoding can only be 7bit once its parts are (RFC 2045 §6.4).
+        kept = b"".join(h.raw for h in headers if not h.is_named("Content-Transfer-Encoding"))
+        joined = join_multipart(parts, boundary, preamble=preamble.rstrip(b"\r\n"))
+        return kept + CRLF + joined + epilogue
     if ctype.type == "message/rfc822":
         return block + CRLF + prepare_7bit(body)
-    decoded = decode_transfer_encoding(body, first_header(headers, "Content-Transfer-Encoding"))
+    cte_value = first_header(headers, "Content-Transfer-Encoding")
+    raw = (cte_value or "7bit").strip().lower() in _RAW_ENCODINGS
+    if raw and ctype.maintype != "text":
+        return _with_encoding(headers, "base64", encode_base64_lines(body))
+    if raw and is_transport_safe(to_crlf(body)):
+        return block + CRLF + to_crlf(body)  # 7-bit text that only needed CRLF line ends
+    decoded = decode_transfer_encoding(body, cte_value)
     if ctype.maintype == "text":
         new_body, cte = encode_quoted_printable(decoded), "quoted-printable"
     else:
         new_body, cte = encode_base64_lines(decoded), "base64"
-    kept = [h.raw for h in headers if not h.is_named("Content-Transfer-Encoding")]
-    kept.append(f"Content-Transfer-Encoding: {cte}\r\n".encode("ascii"))
-    return b"".join(kept) + CRLF + new_body
+    return _with_encoding(headers, cte, to_crlf(new_body))
+
+
+_RAW_ENCODINGS = ("7bit", "8bit", "binary")
+
+
+def _with_encoding(headers: Sequence[RawHeader], cte: str, body: bytes) -> bytes:
+    fields = [h.raw for h in headers if not h.is_named("Content-Transfer-Encoding")]
+    fields.append(f"Content-Transfer-Encoding: {cte}\r\n".encode("ascii"))
+    return b"".join(fields) + CRLF + body

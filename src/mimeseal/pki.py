@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from mimeseal.errors import CertificateError, UnsupportedKeyError
+from mimeseal.files import make_folder
 from mimeseal.keys import (
     KeyBundle,
     SigningKey,
@@ -392,7 +393,7 @@ def write_dev_pki(
             )
     _check_days(days)
     folder = Path(out_dir)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_folder(folder, mode=0o700)
     ca_cert_path, ca_key_path = folder / "ca.pem", folder / "ca.key.pem"
     if ca_cert_path.exists() or ca_key_path.exists():
         ca = _reuse_ca(folder, ca_cert_path, ca_key_path)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -54,7 +53,7 @@ class SignedEntity:
 
 def decode_base64_strict(body: bytes, what: str) -> bytes:
     """Decode a base64 body, refusing anything but the alphabet, padding and white space."""
-    compact = re.sub(rb"[ \t\r\n]", b"", body)
+    compact = body.translate(None, b" \t\r\n")  # one C pass, unlike re.sub
     try:
         return base64.b64decode(compact, validate=True)
     except (binascii.Error, ValueError):

@@ -45,10 +45,11 @@ def split_entity(message: bytes) -> tuple[list[RawHeader], bytes]:
     """Split a message into its outer headers and its content entity (CRLF, not yet 7-bit).
 
     The entity is the Content-* headers plus the body; a message without a Content-Type gets
-    RFC 2045's default made explicit, so the signed entity says what it is.
+    RFC 2045's default made explicit, so the signed entity says what it is. The body is left
+    as it is: :func:`mimeseal.mime.prepare_7bit` fixes line ends where they are text.
     """
-    block, body = split_message(to_crlf(message))
-    headers = parse_headers(block)
+    block, body = split_message(message)
+    headers = parse_headers(to_crlf(block))
     outer = [h for h in headers if not _is_content_header(h) and not h.is_named("MIME-Version")]
     content = [h.raw for h in headers if _is_content_header(h)]
     if not any(h.is_named("Content-Type") for h in headers):
