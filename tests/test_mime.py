@@ -900,3 +900,32 @@ def test_prepare_7bit_raises_only_mimeseal_errors(entity: bytes) -> None:
     except MimesealError:
         return
     assert mime.is_transport_safe(result)
+
+
+def _naive_transport_safe(data: bytes) -> bool:
+    lines = data.split(b"\r\n")
+    return (
+        data.isascii()
+        and b"\x00" not in data
+        and all(b"\r" not in line and b"\n" not in line for line in lines)
+        and all(len(line) <= mime.MAX_LINE for line in lines)
+    )
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from([b"\r\n", b"\n", b"\r", b"\x00", b"\xe9", b"a" * 997, b"b" * 999]),
+            st.binary(max_size=40),
+            st.integers(0, 1100).map(lambda n: b"x" * n),
+        ),
+        max_size=12,
+    )
+)
+def test_is_transport_safe_matches_the_naive_definition(chunks: list[bytes]) -> None:
+    data = b"".join(chunks)
+    assert mime.is_transport_safe(data) == _naive_transport_safe(data)
+    assert mime.has_bare_line_ends(data) == (
+        not all(b"\r" not in line and b"\n" not in line for line in data.split(b"\r\n"))
+    )

@@ -90,19 +90,24 @@ def _signing_time_value(when: datetime) -> cms.Time:
     return cms.Time({"generalized_time": when})
 
 
-def _signing_certificate_v2(cert: x509.Certificate) -> _SigningCertificateV2:
-    der = cert.public_bytes(serialization.Encoding.DER)
-    asn1_cert = asn1_x509.Certificate.load(der)
-    issuer_serial = cms.IssuerSerial(
-        {
-            "issuer": [asn1_x509.GeneralName({"directory_name": asn1_cert.issuer})],
-            "serial": asn1_cert.serial_number,
-        }
-    )
-    cert_id = _EssCertIdV2(
-        {"cert_hash": hashlib.sha256(der).digest(), "issuer_serial": issuer_serial}
-    )
-    return _SigningCertificateV2({"certs": [cert_id]})
+def _signing_certificate_v2_attribute(
+    cert_der: bytes, issuer_der: bytes, serial_der: bytes
+) -> bytes:
+    """ESS signing-certificate-v2 (RFC 5035 §3) naming the signer's certificate by SHA-256.
+
+    Encoded by hand: asn1crypto has no class for it and copies the issuer name several times.
+    ESSCertIDv2's hashAlgorithm is left out because SHA-256 is its DEFAULT (DER omits it).
+    """
+    issuer_serial = _tlv(0x30, _tlv(0x30, _tlv(0xA4, issuer_der)), serial_der)
+    cert_id = _tlv(0x30, _tlv(0x04, hashlib.sha256(cert_der).digest()), issuer_serial)
+    value = _tlv(0x30, _tlv(0x30, cert_id))
+    return _tlv(0x30, _OID_SIGNING_CERTIFICATE_V2, _tlv(0x31, value))
+
+
+_OID_SIGNING_CERTIFICATE_V2 = core.ObjectIdentifier(OID_SIGNING_CERTIFICATE_V2).dump()
+_SMIME_CAPABILITIES_ATTRIBUTE = cms.CMSAttribute(
+    {"type": "smime_capabilities", "values": [[{"capability_id": oid} for oid in _CAPABILITIES]]}
+).dump()
 
 
 def _signature_algorithm(key: object, micalg: str, rsa_padding: RsaPadding) -> dict[str, Any]:
@@ -172,63 +177,39 @@ def build_signed_data(
     when = signing_time or datetime.now(timezone.utc)
     if when.tzinfo is None:
         raise SigningError("signing_time must be timezone-aware (for example datetime.now(UTC))")
-    signed_attrs = cms.CMSAttributes(
-        [
-            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
-            cms.CMSAttribute({"type": "signing_time", "values": [_signing_time_value(when)]}),
-            cms.CMSAttribute({"type": "message_digest", "values": [content_digest]}),
-            cms.CMSAttribute(
-                {
-                    "type": "smime_capabilities",
-                    "values": [[{"capability_id": oid} for oid in _CAPABILITIES]],
-                }
-            ),
-            cms.CMSAttribute(
-                {"type": OID_SIGNING_CERTIFICATE_V2, "values": [_signing_certificate_v2(cert)]}
-            ),
-        ]
-    )
-    to_be_signed = signed_attrs.dump()
-    signature = _raw_sign(key, to_be_signed, digest, rsa_padding)
-    asn1_cert = asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
-    signer_info = cms.SignerInfo(
-        {
-            "version": "v1",
-            "sid": cms.SignerIdentifier(
-                {
-                    "issuer_and_serial_number": {
-                        "issuer": asn1_cert.issuer,
-                        "serial_number": asn1_cert.serial_number,
-                    }
-                }
-            ),
-            "digest_algorithm": {"algorithm": asn1_digest},
-            "signed_attrs": signed_attrs,
-            "signature_algorithm": _signature_algorithm(key, digest, rsa_padding),
-            "signature": signature,
-        }
-    )
-    certificates = [asn1_cert] + [
-        asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in chain
+    cert_ders = [c.public_bytes(serialization.Encoding.DER) for c in (cert, *chain)]
+    tbs = asn1_x509.Certificate.load(cert_ders[0])["tbs_certificate"]
+    issuer_der, serial_der = tbs["issuer"].dump(), tbs["serial_number"].dump()
+    attributes = [
+        cms.CMSAttribute({"type": "content_type", "values": ["data"]}).dump(),
+        cms.CMSAttribute({"type": "signing_time", "values": [_signing_time_value(when)]}).dump(),
+        cms.CMSAttribute({"type": "message_digest", "values": [content_digest]}).dump(),
+        _SMIME_CAPABILITIES_ATTRIBUTE,
+        _signing_certificate_v2_attribute(cert_ders[0], issuer_der, serial_der),
     ]
-    signed_data = cms.SignedData(
-        {
-            "version": "v1",
-            "digest_algorithms": [{"algorithm": asn1_digest}],
-            "encap_content_info": {"content_type": "data", "content": None},
-            "certificates": certificates,
-            "signer_infos": [signer_info],
-        }
+    to_be_signed = _tlv(0x31, *sorted(attributes))  # DER orders a SET OF by encoding
+    signature = _raw_sign(key, to_be_signed, digest, rsa_padding)
+    digest_algorithm = algos.DigestAlgorithm({"algorithm": asn1_digest}).dump()
+    signer_info = _tlv(
+        0x30,
+        _VERSION_1,
+        _tlv(0x30, issuer_der, serial_der),  # IssuerAndSerialNumber
+        digest_algorithm,
+        b"\xa0" + to_be_signed[1:],  # the same attributes as [0] IMPLICIT
+        algos.SignedDigestAlgorithm(_signature_algorithm(key, digest, rsa_padding)).dump(),
+        _tlv(0x04, signature),
     )
-    if detached:
-        return bytes(
-            cms.ContentInfo({"content_type": "signed_data", "content": signed_data}).dump()
-        )
-    return _with_econtent(signed_data, content)
+    return _assemble_signed_data(
+        digest_algorithm=digest_algorithm,
+        certificates=cert_ders,
+        signer_info=signer_info,
+        content=None if detached else content,
+    )
 
 
 _OID_DATA = bytes.fromhex("06092a864886f70d010701")
 _OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+_VERSION_1 = bytes.fromhex("020101")
 
 
 def _der_header(tag: int, length: int) -> bytes:
@@ -238,24 +219,42 @@ def _der_header(tag: int, length: int) -> bytes:
     return bytes((tag, 0x80 | len(size))) + size
 
 
-def _with_econtent(signed_data: cms.SignedData, content: bytes) -> bytes:
-    """DER ContentInfo with ``content`` as eContent, assembled around the small fields.
+def _tlv(tag: int, *parts: bytes) -> bytes:
+    return _der_header(tag, sum(map(len, parts))) + b"".join(parts)
 
-    Passing a large content through asn1crypto copies it once per nesting level; here the
-    content is copied exactly once, into the result.
+
+def _assemble_signed_data(
+    *, digest_algorithm: bytes, certificates: list[bytes], signer_info: bytes, content: bytes | None
+) -> bytes:
+    """DER ContentInfo(SignedData) from already-encoded pieces (RFC 5652 §5.1).
+
+    asn1crypto re-encodes every certificate and copies a large eContent once per nesting
+    level; assembling the few outer headers here keeps signing cost flat and copies the
+    content exactly once. SET OF members are sorted, as DER requires.
     """
-    octets = _der_header(0x04, len(content))
-    explicit = _der_header(0xA0, len(octets) + len(content))
-    encap_len = len(_OID_DATA) + len(explicit) + len(octets) + len(content)
-    encap_head = _der_header(0x30, encap_len) + _OID_DATA + explicit + octets
-    before = signed_data["version"].dump() + signed_data["digest_algorithms"].dump()
-    after = signed_data["certificates"].dump() + signed_data["signer_infos"].dump()
-    sd_len = len(before) + len(encap_head) + len(content) + len(after)
-    sd_head = _der_header(0x30, sd_len)
-    wrapper = _der_header(0xA0, len(sd_head) + sd_len)
-    info_len = len(_OID_SIGNED_DATA) + len(wrapper) + len(sd_head) + sd_len
-    head = _der_header(0x30, info_len) + _OID_SIGNED_DATA + wrapper + sd_head + before + encap_head
-    return b"".join((head, content, after))
+    unique_certs = sorted(set(certificates))
+    before = (
+        _VERSION_1
+        + _tlv(0x31, digest_algorithm)
+        + _der_header(0x30, len(_OID_DATA) + (0 if content is None else _econtent_len(content)))
+        + _OID_DATA
+    )
+    if content is not None:
+        octets = _der_header(0x04, len(content))
+        before += _der_header(0xA0, len(octets) + len(content)) + octets
+    after = _tlv(0xA0, *unique_certs) + _tlv(0x31, signer_info)
+    body_len = len(before) + (0 if content is None else len(content)) + len(after)
+    signed_data_head = _der_header(0x30, body_len)
+    explicit = _der_header(0xA0, len(signed_data_head) + body_len)
+    info_len = len(_OID_SIGNED_DATA) + len(explicit) + len(signed_data_head) + body_len
+    head = _der_header(0x30, info_len) + _OID_SIGNED_DATA + explicit + signed_data_head + before
+    return b"".join((head, content or b"", after))
+
+
+def _econtent_len(content: bytes) -> int:
+    """Length of ``[0] EXPLICIT OCTET STRING content`` inside EncapsulatedContentInfo."""
+    octets = len(_der_header(0x04, len(content))) + len(content)
+    return len(_der_header(0xA0, octets)) + octets
 
 
 # --- parsing and checking --------------------------------------------------------------------

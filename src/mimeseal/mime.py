@@ -26,13 +26,19 @@ _BARE_LINE_END = re.compile(rb"\r(?!\n)|(?<!\r)\n")
 _HEADER_NAME = re.compile(rb"[!-9;-~]+")
 
 
+_NOT_LINE_END = bytes(b for b in range(256) if b not in (10, 13))
+
+
 def has_bare_line_ends(data: bytes) -> bool:
     """True if ``data`` has a CR or LF that is not part of a CRLF pair.
 
-    Three C-speed counts beat a regex by an order of magnitude on large bodies.
+    Every line end is in a pair exactly when the CRLF pairs account for all CRs and LFs.
+    Counting the pairs and deleting every other byte (one C pass each) is several times faster
+    than a regex on large bodies.
     """
     pairs = data.count(CRLF)
-    return data.count(b"\n") != pairs or data.count(b"\r") != pairs
+    ends = data.translate(None, _NOT_LINE_END)
+    return len(ends) != 2 * pairs
 
 
 def to_crlf(data: bytes) -> bytes:
@@ -71,13 +77,28 @@ def has_long_line(data: bytes, limit: int = MAX_LINE) -> bool:
     return False
 
 
+def _has_long_crlf_line(data: bytes, limit: int = MAX_LINE) -> bool:
+    """:func:`has_long_line` for data known to be CRLF-only: half the searches per sample."""
+    step = limit + 1
+    size = len(data)
+    find, rfind = data.find, data.rfind
+    for pos in range(0, size, step):
+        end = find(b"\n", pos)
+        length = (size if end == -1 else end - 1) - (rfind(b"\n", 0, pos) + 1)
+        if length > limit:
+            return True
+        if end == -1:
+            return False
+    return False
+
+
 def is_transport_safe(data: bytes) -> bool:
     """True if ``data`` is 7-bit, NUL-free, CRLF-only and has no line over 998 octets."""
     return (
         data.isascii()
         and b"\x00" not in data
         and not has_bare_line_ends(data)
-        and not has_long_line(data)
+        and not _has_long_crlf_line(data)
     )
 
 
@@ -100,22 +121,33 @@ class RawHeader:
         return self.name.lower() == name.lower()
 
 
-def split_message(data: bytes) -> tuple[bytes, bytes]:
-    """Split raw message bytes into (header block, body).
+def header_boundaries(data: bytes) -> tuple[int, int]:
+    """(end of the header block, start of the body) as offsets into ``data``.
 
-    The header block keeps its final line end; the blank separator line belongs to neither part.
-    A message with no blank line has an empty body. Accepts CRLF or bare LF line ends.
+    The header block keeps its final line end; the blank separator line belongs to neither.
+    Offsets let callers slice a large body once, or not at all.
     """
-    if data.startswith((b"\r\n", b"\n")):
-        return b"", data[2:] if data.startswith(b"\r\n") else data[1:]
+    if data.startswith(b"\r\n"):
+        return 0, 2
+    if data.startswith(b"\n"):
+        return 0, 1
     crlf = data.find(b"\r\n\r\n")
     # Only a blank LF line *before* the first CRLF one matters; never scan a large body twice.
     lf = data.find(b"\n\n", 0, len(data) if crlf == -1 else crlf + 1)
     if lf != -1:
-        return data[: lf + 1], data[lf + 2 :]
+        return lf + 1, lf + 2
     if crlf != -1:
-        return data[: crlf + 2], data[crlf + 4 :]
-    return data, b""
+        return crlf + 2, crlf + 4
+    return len(data), len(data)
+
+
+def split_message(data: bytes) -> tuple[bytes, bytes]:
+    """Split raw message bytes into (header block, body); see :func:`header_boundaries`.
+
+    A message with no blank line has an empty body. Accepts CRLF or bare LF line ends.
+    """
+    block_end, body_start = header_boundaries(data)
+    return data[:block_end], data[body_start:]
 
 
 def parse_headers(block: bytes) -> list[RawHeader]:

@@ -23,10 +23,11 @@ from mimeseal.mime import (
     RawHeader,
     choose_boundary,
     encode_base64_lines,
+    header_boundaries,
     header_values,
+    is_transport_safe,
     parse_headers,
     prepare_7bit,
-    split_message,
     to_crlf,
 )
 
@@ -42,14 +43,23 @@ def _is_content_header(header: RawHeader) -> bool:
 
 
 def split_entity(message: bytes) -> tuple[list[RawHeader], bytes]:
-    """Split a message into its outer headers and its content entity (CRLF, not yet 7-bit).
+    """Split a message into its outer headers and its content entity (not yet 7-bit).
 
     The entity is the Content-* headers plus the body; a message without a Content-Type gets
     RFC 2045's default made explicit, so the signed entity says what it is. The body is left
     as it is: :func:`mimeseal.mime.prepare_7bit` fixes line ends where they are text.
     """
-    block, body = split_message(message)
-    headers = parse_headers(to_crlf(block))
+    outer, content_headers, body_start = _split_entity_parts(message)
+    return outer, content_headers + CRLF + message[body_start:]
+
+
+Piece = bytes | memoryview
+
+
+def _split_entity_parts(message: bytes) -> tuple[list[RawHeader], bytes, int]:
+    """Outer headers, content headers, and the offset where the body starts."""
+    block_end, body_start = header_boundaries(message)
+    headers = parse_headers(to_crlf(message[:block_end]))
     outer = [h for h in headers if not _is_content_header(h) and not h.is_named("MIME-Version")]
     content = [h.raw for h in headers if _is_content_header(h)]
     if not any(h.is_named("Content-Type") for h in headers):
@@ -59,7 +69,20 @@ def split_entity(message: bytes) -> tuple[list[RawHeader], bytes]:
             raise MessageError(
                 f"the {header.name} header is not ASCII; encode it with RFC 2047 before signing"
             )
-    return outer, b"".join(content) + CRLF + body
+    return outer, b"".join(content), body_start
+
+
+def _signed_entity(message: bytes) -> tuple[list[RawHeader], tuple[Piece, ...]]:
+    """Outer headers and the 7-bit, CRLF entity to sign, as pieces to join.
+
+    When the whole message is already transport-safe (the usual case) the body is used in
+    place, never copied: the pieces are hashed and written out one after the other.
+    """
+    outer, content_headers, body_start = _split_entity_parts(message)
+    if is_transport_safe(message):
+        return outer, (content_headers, CRLF, memoryview(message)[body_start:])
+    entity = prepare_7bit(content_headers + CRLF + message[body_start:])
+    return outer, (entity,)
 
 
 def from_addresses(headers: Sequence[RawHeader]) -> list[str]:
@@ -88,8 +111,7 @@ def sign(
     messages), the certificate must be valid now, allow S/MIME signing and name the From
     address.
     """
-    outer, entity = split_entity(message)
-    entity = prepare_7bit(entity)
+    outer, entity = _signed_entity(message)
     micalg = cms.digest_for_key(key, digest)
     keys.check_key_matches(key, cert)
     when = signing_time or datetime.now(timezone.utc)
@@ -103,9 +125,11 @@ def sign(
         if problems:
             listed = " ".join(p.message for p in problems)
             raise CertificateError(f"cannot sign with {keys.describe_certificate(cert)}: {listed}")
-    content_digest = hashlib.new(cms.DIGESTS[micalg][1], entity).digest()
+    hasher = hashlib.new(cms.DIGESTS[micalg][1])
+    for piece in entity:
+        hasher.update(piece)
     der = cms.build_signed_data(
-        entity,
+        b"".join(entity) if opaque else b"",
         key=key,
         cert=cert,
         chain=chain,
@@ -113,10 +137,13 @@ def sign(
         rsa_padding=rsa_padding,
         signing_time=when,
         detached=not opaque,
-        content_digest=content_digest,
+        content_digest=hasher.digest(),
     )
     log.debug(
-        "S/MIME signed %d octets (%s, %s)", len(entity), micalg, "opaque" if opaque else "detached"
+        "S/MIME signed %d octets (%s, %s)",
+        sum(map(len, entity)),
+        micalg,
+        "opaque" if opaque else "detached",
     )
     head = b"".join(h.raw for h in outer) + b"MIME-Version: 1.0\r\n"
     if opaque:
@@ -132,7 +159,9 @@ def sign(
             ]
         )
     signature = encode_base64_lines(der)
-    boundary = choose_boundary(entity, signature).encode("ascii")
+    # A memoryview piece is a slice of ``message``, which is searched whole.
+    own_pieces = [piece for piece in entity if isinstance(piece, bytes)]
+    boundary = choose_boundary(message, *own_pieces, signature).encode("ascii")
     delimiter = b"--" + boundary
     return b"".join(
         [
@@ -142,7 +171,7 @@ def sign(
             CRLF,
             _PREAMBLE,
             delimiter + CRLF,
-            entity,
+            *entity,
             CRLF + delimiter + CRLF,
             b'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
             b"Content-Transfer-Encoding: base64\r\n"
