@@ -209,3 +209,32 @@ def test_any_private_key_interface_signs(rsa_pki: DevPki, rsa_padding: str) -> N
 def _openssl_agrees(signed: bytes, dev: DevPki) -> None:
     result = references.openssl_cms_verify(signed, dev.trust)
     assert result.ok, result.output
+
+
+def test_lifted_econtent_parse_equals_full_asn1crypto_parse(rsa_pki: DevPki) -> None:
+    content = b"Content-Type: text/plain\r\n\r\n" + b"line\r\n" * 5000
+    der = cms.build_signed_data(
+        content, key=rsa_pki.signer.key, cert=rsa_pki.signer.certificate, detached=False
+    )
+    lifted = cms._lift_econtent(der)
+    assert lifted is not None
+    small, econtent = lifted
+    assert econtent == content
+    assert len(small) < 4000
+    full = asn1_cms.ContentInfo.load(der)["content"]
+    reduced = asn1_cms.ContentInfo.load(small)["content"]
+    assert reduced["encap_content_info"]["content"].native is None
+    for field in ("version", "digest_algorithms", "certificates", "signer_infos"):
+        assert reduced[field].dump() == full[field].dump()
+
+
+@pytest.mark.parametrize(
+    "der_hex",
+    [
+        "3080060b2a864886f70d010702a080",  # indefinite length (BER)
+        "30",
+        "3003020101",
+    ],
+)
+def test_lift_leaves_unusual_encodings_to_asn1crypto(der_hex: str) -> None:
+    assert cms._lift_econtent(bytes.fromhex(der_hex)) is None

@@ -432,3 +432,23 @@ def test_openssl_and_mimeseal_agree_on_tampering(rsa_pki: DevPki) -> None:
         ours = smime.verify(tampered, trust=rsa_pki.trust).valid
         theirs = references.openssl_cms_verify(tampered, rsa_pki.trust).ok
         assert ours == theirs
+
+
+@needs_openssl
+def test_accepts_openssl_streamed_ber_signature(rsa_pki: DevPki, tmp_path: Path) -> None:
+    """`-stream` writes indefinite-length BER: parsed by asn1crypto, not the DER fast path."""
+    (tmp_path / "entity").write_bytes(ENTITY)
+    subprocess.run(
+        [
+            "openssl", "cms", "-sign", "-nodetach", "-stream", "-in", str(tmp_path / "entity"),
+            "-signer", str(rsa_pki.cert_pem), "-inkey", str(rsa_pki.key_pem),
+            "-out", str(tmp_path / "out.eml"),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    message = OUTER + (tmp_path / "out.eml").read_bytes()
+    entity = next(iter_signed_entities(message))
+    assert cms._lift_econtent(entity.cms_der) is None  # really BER
+    verdict = smime.verify(message, trust=rsa_pki.trust)
+    assert verdict.valid, verdict.all_problems()

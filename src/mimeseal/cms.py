@@ -156,7 +156,7 @@ def _raw_sign(key: object, data: bytes, micalg: str, rsa_padding: RsaPadding) ->
 
 
 def build_signed_data(
-    content: bytes,
+    content: bytes | Sequence[bytes | memoryview],
     *,
     key: SigningKey,
     cert: x509.Certificate,
@@ -169,11 +169,16 @@ def build_signed_data(
 ) -> bytes:
     """DER ContentInfo with one SignerInfo over ``content`` (eContent omitted when detached).
 
+    ``content`` may be given as pieces to be joined (they are copied once, into the result);
     ``content_digest`` lets a caller that already hashed the content skip a second pass.
     """
     asn1_digest, hashlib_name, _ = DIGESTS[digest]
+    pieces = (content,) if isinstance(content, bytes) else tuple(content)
     if content_digest is None:
-        content_digest = hashlib.new(hashlib_name, content).digest()
+        hasher = hashlib.new(hashlib_name)
+        for piece in pieces:
+            hasher.update(piece)
+        content_digest = hasher.digest()
     when = signing_time or datetime.now(timezone.utc)
     if when.tzinfo is None:
         raise SigningError("signing_time must be timezone-aware (for example datetime.now(UTC))")
@@ -203,7 +208,7 @@ def build_signed_data(
         digest_algorithm=digest_algorithm,
         certificates=cert_ders,
         signer_info=signer_info,
-        content=None if detached else content,
+        content=None if detached else pieces,
     )
 
 
@@ -224,7 +229,11 @@ def _tlv(tag: int, *parts: bytes) -> bytes:
 
 
 def _assemble_signed_data(
-    *, digest_algorithm: bytes, certificates: list[bytes], signer_info: bytes, content: bytes | None
+    *,
+    digest_algorithm: bytes,
+    certificates: list[bytes],
+    signer_info: bytes,
+    content: Sequence[bytes | memoryview] | None,
 ) -> bytes:
     """DER ContentInfo(SignedData) from already-encoded pieces (RFC 5652 §5.1).
 
@@ -233,28 +242,23 @@ def _assemble_signed_data(
     content exactly once. SET OF members are sorted, as DER requires.
     """
     unique_certs = sorted(set(certificates))
-    before = (
-        _VERSION_1
-        + _tlv(0x31, digest_algorithm)
-        + _der_header(0x30, len(_OID_DATA) + (0 if content is None else _econtent_len(content)))
-        + _OID_DATA
-    )
+    pieces = tuple(content or ())
+    size = sum(map(len, pieces))
+    encap = len(_OID_DATA)
     if content is not None:
-        octets = _der_header(0x04, len(content))
-        before += _der_header(0xA0, len(octets) + len(content)) + octets
+        octets = _der_header(0x04, size)
+        explicit_econtent = _der_header(0xA0, len(octets) + size) + octets
+        encap += len(explicit_econtent) + size
+    before = _VERSION_1 + _tlv(0x31, digest_algorithm) + _der_header(0x30, encap) + _OID_DATA
+    if content is not None:
+        before += explicit_econtent
     after = _tlv(0xA0, *unique_certs) + _tlv(0x31, signer_info)
-    body_len = len(before) + (0 if content is None else len(content)) + len(after)
+    body_len = len(before) + size + len(after)
     signed_data_head = _der_header(0x30, body_len)
     explicit = _der_header(0xA0, len(signed_data_head) + body_len)
     info_len = len(_OID_SIGNED_DATA) + len(explicit) + len(signed_data_head) + body_len
     head = _der_header(0x30, info_len) + _OID_SIGNED_DATA + explicit + signed_data_head + before
-    return b"".join((head, content or b"", after))
-
-
-def _econtent_len(content: bytes) -> int:
-    """Length of ``[0] EXPLICIT OCTET STRING content`` inside EncapsulatedContentInfo."""
-    octets = len(_der_header(0x04, len(content))) + len(content)
-    return len(_der_header(0xA0, octets)) + octets
+    return b"".join((head, *pieces, after))
 
 
 # --- parsing and checking --------------------------------------------------------------------
@@ -283,9 +287,14 @@ class CmsSignerCheck:
 
 
 def parse_signed_data(der: bytes) -> ParsedSignedData:
-    """Parse DER ContentInfo(SignedData); anything malformed raises :class:`CmsError`."""
+    """Parse DER ContentInfo(SignedData); anything malformed raises :class:`CmsError`.
+
+    A large eContent is lifted out first (see :func:`_lift_econtent`), so asn1crypto, which
+    copies content once per nesting level, only ever sees the small remainder.
+    """
+    lifted = _lift_econtent(der)
     try:
-        info = cms.ContentInfo.load(der, strict=True)
+        info = cms.ContentInfo.load(der if lifted is None else lifted[0], strict=True)
         if info["content_type"].native != "signed_data":
             raise CmsError(
                 f"the CMS structure is {info['content_type'].native!r}, not signed-data; "
@@ -295,6 +304,8 @@ def parse_signed_data(der: bytes) -> ParsedSignedData:
         encap = signed["encap_content_info"]
         raw_content = encap["content"]
         econtent = None if raw_content.native is None else bytes(raw_content.native)
+        if lifted is not None:
+            econtent = lifted[1]
         certificates = []
         for choice in signed["certificates"] or []:
             if choice.name == "certificate":
@@ -318,6 +329,63 @@ def parse_signed_data(der: bytes) -> ParsedSignedData:
             f"the CMS signature is malformed or truncated ({type(exc).__name__}); the message "
             "was damaged in transit or was not produced by an S/MIME signer"
         ) from None
+
+
+@dataclass(frozen=True)
+class _Tlv:
+    tag: int
+    start: int  # first content octet
+    end: int  # one past the last content octet
+
+
+def _read_tlv(der: bytes, pos: int, tag: int) -> _Tlv | None:
+    """The definite-length DER element with ``tag`` at ``pos``, or None for anything else."""
+    if pos + 2 > len(der) or der[pos] != tag:
+        return None
+    first = der[pos + 1]
+    if first < 0x80:
+        start, length = pos + 2, first
+    else:
+        size = first & 0x7F
+        if size == 0 or size > 8 or pos + 2 + size > len(der):
+            return None  # indefinite (BER) or absurd lengths: leave them to asn1crypto
+        start, length = pos + 2 + size, int.from_bytes(der[pos + 2 : pos + 2 + size], "big")
+    if start + length > len(der):
+        return None
+    return _Tlv(tag, start, start + length)
+
+
+def _lift_econtent(der: bytes) -> tuple[bytes, bytes] | None:
+    """Split an attached-content SignedData into (the same DER without eContent, eContent).
+
+    Only the plain definite-length DER layout is handled; anything else (BER, constructed
+    OCTET STRINGs, detached signatures) returns None and is parsed by asn1crypto as is.
+    """
+    info = _read_tlv(der, 0, 0x30)
+    if (
+        info is None
+        or info.end != len(der)
+        or der[info.start : info.start + 11] != _OID_SIGNED_DATA
+    ):
+        return None
+    wrapper = _read_tlv(der, info.start + 11, 0xA0)
+    signed = wrapper and _read_tlv(der, wrapper.start, 0x30)
+    version = signed and _read_tlv(der, signed.start, 0x02)
+    algorithms = version and _read_tlv(der, version.end, 0x31)
+    encap = algorithms and _read_tlv(der, algorithms.end, 0x30)
+    content_type = encap and _read_tlv(der, encap.start, 0x06)
+    explicit = content_type and _read_tlv(der, content_type.end, 0xA0)
+    octets = explicit and _read_tlv(der, explicit.start, 0x04)
+    if not (wrapper and signed and algorithms and encap and content_type and explicit and octets):
+        return None
+    if not (octets.end == explicit.end == encap.end and signed.end == wrapper.end == info.end):
+        return None
+    new_encap = _tlv(0x30, der[encap.start : content_type.end])
+    signed_der = _tlv(
+        0x30, der[signed.start : algorithms.end], new_encap, der[encap.end : signed.end]
+    )
+    small = _tlv(0x30, _OID_SIGNED_DATA, _tlv(0xA0, signed_der))
+    return small, der[octets.start : octets.end]
 
 
 def _find_certificate(

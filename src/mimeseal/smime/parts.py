@@ -7,7 +7,6 @@ verifier can say exactly what a signature covers.
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -51,14 +50,27 @@ class SignedEntity:
         return self.path == ""
 
 
+_BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=" + b" \t\r\n"
+
+
 def decode_base64_strict(body: bytes, what: str) -> bytes:
-    """Decode a base64 body, refusing anything but the alphabet, padding and white space."""
-    compact = body.translate(None, b" \t\r\n")  # one C pass, unlike re.sub
-    try:
-        return base64.b64decode(compact, validate=True)
-    except (binascii.Error, ValueError):
+    """Decode a base64 body, refusing anything but the alphabet, final padding and white space.
+
+    The checks delete the allowed characters in one C pass (nothing may be left) instead of
+    building a compacted copy, so a large body is decoded with no intermediate copy.
+    """
+    padding_at = body.find(b"=")
+    tail_ok = padding_at == -1 or not body[padding_at:].translate(None, b"= \t\r\n")
+    if not tail_ok or body.translate(None, _BASE64_TEXT):
         raise VerificationInputError(
             f"the {what} is not valid base64; the message was damaged in transit"
+        )
+    try:
+        return binascii.a2b_base64(body)
+    except binascii.Error:
+        raise VerificationInputError(
+            f"the {what} is not valid base64 (bad length or padding); the message was damaged "
+            "in transit"
         ) from None
 
 

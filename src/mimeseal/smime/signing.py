@@ -129,7 +129,7 @@ def sign(
     for piece in entity:
         hasher.update(piece)
     der = cms.build_signed_data(
-        b"".join(entity) if opaque else b"",
+        entity if opaque else b"",
         key=key,
         cert=cert,
         chain=chain,
