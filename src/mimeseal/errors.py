@@ -16,6 +16,7 @@ what is wrong and what to do about it. No message ever contains private key mate
     ├── ComposeError            a message cannot be composed from the given parts
     ├── SigningError            a signature cannot be produced
     ├── CmsError                a CMS (PKCS #7) structure is malformed
+    ├── DkimError               a DKIM signature, key record or option is malformed
     ├── VerificationInputError  input to a verifier is unusable (not a verdict)
     ├── OutputError         a file or folder cannot be written
     └── UsageError          a command-line option or file is missing or unusable
@@ -69,6 +70,10 @@ class SigningError(MimesealError):
 
 class CmsError(MimesealError):
     """A CMS (PKCS #7) structure is malformed or uses something unsupported."""
+
+
+class DkimError(MimesealError):
+    """A DKIM option, signature header or key record is malformed or not allowed."""
 
 
 class VerificationInputError(MimesealError):
