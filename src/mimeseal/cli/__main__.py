@@ -1,0 +1,3 @@
+from mimeseal.cli import main
+
+raise SystemExit(main())
