@@ -120,26 +120,24 @@ def _header_list(
     return listed
 
 
-def _fold_tags(tags: list[tuple[str, str]]) -> str:
-    """``DKIM-Signature:`` field text, folded before a tag when a line would pass 78."""
-    line, lines = "DKIM-Signature:", []
+def _fold_tags(tags: list[tuple[str, str]], width: int = 78) -> str:
+    """``DKIM-Signature:`` field text, lines filled to ``width`` (h= may break at its colons)."""
+    words: list[str] = []
     for name, value in tags:
-        item = f" {name}={value};"
-        if len(line) + len(item) > 78 and line != "DKIM-Signature:":
+        if name == "h":  # FWS is allowed around the colons of h= (RFC 6376 §3.5)
+            names = value.split(":")
+            words += [f"h={names[0]}"] + [f":{n}" for n in names[1:]]
+            words[-1] += ";"
+        else:
+            words.append(f"{name}={value};")
+    lines, line = [], "DKIM-Signature:"
+    for word in words:
+        joiner = "" if word.startswith(":") else " "
+        if len(line) + len(joiner) + len(word) > width and line.strip():
             lines.append(line)
-            line = ""
-        if len(item) > 77 and name == "h":  # fold a long h= at its colons
-            parts, current = [], f" {name}="
-            for index, header in enumerate(value.split(":")):
-                piece = header + (":" if index < value.count(":") else ";")
-                if len(current) + len(piece) > 77:
-                    parts.append(current)
-                    current = " "
-                current += piece
-            lines += ([line] if line else []) + parts
-            line = current
+            line = " " + word.lstrip(":") if not word.startswith(":") else " " + word
             continue
-        line += item
+        line += joiner + word
     lines.append(line)
     return "\r\n".join(lines)
 
