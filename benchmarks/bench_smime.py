@@ -31,7 +31,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -44,6 +43,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
+from _common import (
+    BenchmarkError,
+    check_process,
+    launch,
+    maxrss_bytes,
+    run_process,
+    traced_peak,
+)
 from mimeseal import keys, pki, smime
 
 SENDER = "alice@example.com"
@@ -162,10 +169,6 @@ def prepare(directory: Path, size: int, key_type: str) -> Material:
     return material
 
 
-class BenchmarkError(RuntimeError):
-    """An operation under measurement failed; the benchmark refuses to time failures."""
-
-
 # --------------------------------------------------------------------------- the operations
 
 
@@ -224,17 +227,6 @@ def openssl_verify_command(path: Path, ws: Workspace) -> list[str]:
     ]  # fmt: skip
 
 
-def run_process(command: Sequence[str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(command, capture_output=True, check=False)
-
-
-def check_process(done: subprocess.CompletedProcess[bytes]) -> None:
-    if done.returncode != 0:
-        shown = " ".join(str(a) for a in done.args)
-        error = done.stderr.decode("utf-8", "replace").strip()
-        raise BenchmarkError(f"`{shown}` exited with {done.returncode}: {error}")
-
-
 # --------------------------------------------------------------------------- measuring
 
 
@@ -283,56 +275,6 @@ def measure(
 
 def no_check(_result: object) -> None:
     return None
-
-
-def traced_peak(operation: Callable[[], object], check: Callable[[Any], None]) -> int:
-    """Peak Python-heap bytes allocated by ``operation`` (tracemalloc; C/Rust heaps unseen)."""
-    gc.collect()
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        result = operation()
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    check(result)
-    del result
-    return peak
-
-
-def maxrss_bytes(raw: int | None = None) -> int:
-    """This process's peak RSS (or a raw ``ru_maxrss`` value) in bytes."""
-    import resource
-
-    value = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if raw is None else raw
-    return int(value) if sys.platform == "darwin" else int(value) * 1024
-
-
-# Linux carries the peak RSS of a forked copy of the parent across exec(), so a process forked
-# straight from this (large) benchmark would report the benchmark's own peak as its maxrss.
-# Commands are therefore started from this tiny launcher (``python -S -I``, a few MiB), which
-# forks, execs the command and prints the command's rusage peak after its output.
-_LAUNCHER = """
-import os, sys
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execvp(sys.argv[1], sys.argv[1:])
-    finally:
-        os._exit(127)
-_, status, usage = os.wait4(pid, 0)
-sys.stdout.write("\\n@maxrss %d\\n" % usage.ru_maxrss)
-sys.exit(min(abs(os.waitstatus_to_exitcode(status)), 255))
-"""
-
-
-def launch(command: Sequence[str]) -> tuple[bytes, int]:
-    """Run ``command`` through the launcher; return its stdout and whole-process peak RSS."""
-    done = run_process([sys.executable, "-S", "-I", "-c", _LAUNCHER, *command])
-    done = subprocess.CompletedProcess(list(command), done.returncode, done.stdout, done.stderr)
-    check_process(done)
-    out, _, tail = done.stdout.rpartition(b"\n@maxrss ")
-    return out, maxrss_bytes(int(tail))
 
 
 # --------------------------------------------------------------------------- child mode

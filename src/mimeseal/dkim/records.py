@@ -7,10 +7,12 @@ neither, DNS is asked through dnspython.
 from __future__ import annotations
 
 import base64
+import functools
 import binascii
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
@@ -50,8 +52,12 @@ def record_name(selector: str, domain: str) -> str:
     return f"{selector}._domainkey.{domain}".lower().rstrip(".")
 
 
+@functools.lru_cache(maxsize=256)
 def parse_key_record(text: str) -> KeyRecord:
-    """Parse a TXT value such as ``v=DKIM1; k=rsa; p=MIIB…``; raises DkimError if malformed."""
+    """Parse a TXT value such as ``v=DKIM1; k=rsa; p=MIIB…``; raises DkimError if malformed.
+
+    Records are immutable values, so parses are cached: a receiver sees the same few keys.
+    """
     tags = parse_tag_list(text, "key record")
     if "v" in tags and tags["v"] != "DKIM1":
         raise DkimError(f"key record: v={tags['v']} is not DKIM1")
@@ -83,10 +89,10 @@ def _decode_public_key(key_type: str, encoded: str) -> PublicKey:
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
     try:
         key = serialization.load_der_public_key(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         try:  # some publishers put a bare PKCS#1 RSAPublicKey in p=
             key = serialization.load_der_public_key(_spki_from_pkcs1(raw))
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise DkimError("key record: p= is not an RSA public key") from None
     if not isinstance(key, rsa.RSAPublicKey):
         raise DkimError("key record: k=rsa but p= holds another kind of key")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -50,6 +51,8 @@ FORBIDDEN = frozenset(
 #: Left out under profile="ses": SES replaces or removes them (DESIGN.md §3, SES).
 SES_UNSIGNED = frozenset({"message-id", "date", "return-path", "bounces-to"})
 PROFILES = ("ses",)
+#: What h= can carry: a field name without ';', '=' or white space (which would inject tags).
+_FIELD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def algorithm_for(key: object) -> str:
@@ -93,7 +96,12 @@ def _header_list(
     headers: Sequence[RawHeader], wanted: Iterable[str] | None, profile: str | None
 ) -> list[str]:
     explicit = wanted is not None
-    names = [n.lower() for n in (wanted if wanted is not None else DEFAULT_HEADERS)]
+    names = [n.strip().lower() for n in (wanted if wanted is not None else DEFAULT_HEADERS)]
+    malformed = [n for n in names if not _FIELD_NAME.fullmatch(n)]
+    if malformed:
+        raise DkimError(
+            f"not header field names (letters, digits and '-' only): {', '.join(malformed)}"
+        )
     if "from" not in names:
         names.insert(0, "from")
     refused = [n for n in names if n in FORBIDDEN or n.startswith("x-ses-")]
@@ -116,6 +124,8 @@ def _header_list(
             continue
         seen.add(name)
         count = sum(1 for h in headers if h.name.lower() == name)
+        if explicit and not count and name not in OVERSIGNED:
+            log.warning("DKIM: the message has no %s header to sign (typo?)", name)
         listed += [name] * (count + (1 if name in OVERSIGNED else 0))
     return listed
 
@@ -191,7 +201,7 @@ def sign(
             raise DkimError(f"identity {identity!r} must be an address at {domain} or a subdomain")
     signed_names = _header_list(parsed, headers, profile)
     body_hash = hashlib.sha256()
-    for piece in canonical_body(message[body_start:] if body_start else b"", body_c):
+    for piece in canonical_body(message, body_c, body_start):
         body_hash.update(piece)
     now = _epoch(timestamp) if timestamp is not None else int(time.time())
     tags = [("v", "1"), ("a", algorithm), ("c", f"{header_c}/{body_c}"), ("d", domain),

@@ -112,11 +112,12 @@ def verify(
     block_end, body_start = header_boundaries(message)
     headers = parse_headers(message[:block_end])
     moment = int(time.time()) if now is None else _epoch(now)
-    body = message[body_start:]
     body_hashes: dict[tuple[str, int | None], bytes] = {}
     results = []
     for index, header in enumerate(h for h in headers if h.is_named("DKIM-Signature")):
-        context = _Context(index, header, headers, body, body_hashes, records, moment, strict)
+        context = _Context(
+            index, header, headers, (message, body_start), body_hashes, records, moment, strict
+        )
         results.append(context.run(notes))
     return results
 
@@ -137,7 +138,7 @@ class _Context:
         index: int,
         header: RawHeader,
         headers: Sequence[RawHeader],
-        body: bytes,
+        body: tuple[bytes, int],
         body_hashes: dict[tuple[str, int | None], bytes],
         records: RecordSource,
         now: int,
@@ -281,7 +282,7 @@ class _Context:
         if key not in self.body_hashes:
             hasher = hashlib.sha256()
             remaining = length
-            for piece in canonical_body(self.body, method):
+            for piece in canonical_body(self.body[0], method, self.body[1]):
                 if remaining is not None:
                     piece, remaining = piece[:remaining], remaining - len(piece[:remaining])
                 hasher.update(piece)
