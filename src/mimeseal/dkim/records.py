@@ -7,8 +7,8 @@ neither, DNS is asked through dnspython.
 from __future__ import annotations
 
 import base64
-import functools
 import binascii
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
