@@ -13,7 +13,7 @@ import itertools
 import re
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import collapse_rfc2231_value
 
@@ -108,6 +108,10 @@ class RawHeader:
 
     name: str
     raw: bytes
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", self.name.lower())  # compared often, lowered once
 
     @property
     def value(self) -> str:
@@ -118,7 +122,7 @@ class RawHeader:
 
     def is_named(self, name: str) -> bool:
         """Case-insensitive comparison of the field name."""
-        return self.name.lower() == name.lower()
+        return self.key == name.lower()
 
 
 def header_boundaries(data: bytes) -> tuple[int, int]:

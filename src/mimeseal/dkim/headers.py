@@ -17,7 +17,7 @@ def select_headers(headers: Sequence[RawHeader], names: Sequence[str]) -> list[R
     """The header instances ``names`` selects, in ``h=`` order (missing ones skipped)."""
     remaining: dict[str, list[RawHeader]] = {}
     for header in headers:
-        remaining.setdefault(header.name.lower(), []).append(header)
+        remaining.setdefault(header.key, []).append(header)
     chosen = []
     for name in names:
         stack = remaining.get(name.lower())

@@ -123,7 +123,7 @@ def _header_list(
         if name in seen:
             continue
         seen.add(name)
-        count = sum(1 for h in headers if h.name.lower() == name)
+        count = sum(1 for h in headers if h.key == name)
         if explicit and not count and name not in OVERSIGNED:
             log.warning("DKIM: the message has no %s header to sign (typo?)", name)
         listed += [name] * (count + (1 if name in OVERSIGNED else 0))
