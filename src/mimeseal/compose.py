@@ -23,7 +23,7 @@ from pathlib import Path
 from mimeseal import mime
 from mimeseal.errors import ComposeError, HeaderInjectionError, MessageError
 
-__all__ = ["Attachment", "compose"]
+__all__ = ["Alternative", "Attachment", "compose"]
 
 logger = logging.getLogger("mimeseal")
 
@@ -115,6 +115,18 @@ class Attachment:
                 f"cannot read attachment {str(file)!r}: {exc.strerror or exc}"
             ) from exc
         return cls(file.name if filename is None else filename, data, content_type)
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another rendering of the body, added after text and HTML in multipart/alternative.
+
+    ``data`` is UTF-8 text (e.g. an iCalendar object for ``text/calendar; method=REQUEST;
+    charset=UTF-8``); it is sent 7bit when that is safe, else quoted-printable.
+    """
+
+    content_type: str
+    data: bytes
 
 
 def _check_media_type(filename: str, value: str) -> None:
@@ -427,7 +439,34 @@ def _attachment_part(attachment: Attachment) -> bytes:
     return _part_bytes((headers, body))
 
 
-def _body_entity(text: str | None, html: str | None, attachments: Sequence[Attachment]) -> _Entity:
+def _alternative_entity(alternative: Alternative) -> _Entity:
+    if not isinstance(alternative, Alternative):
+        raise ComposeError(f"alternatives must be Alternative objects, not {type(alternative)}")
+    _check_str("alternative content type", alternative.content_type)
+    try:
+        alternative.data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ComposeError(f"the {alternative.content_type} part is not UTF-8 text") from None
+    data = mime.to_crlf(alternative.data)
+    if data and not data.endswith(CRLF):
+        data += CRLF
+    if _needs_qp(data):
+        cte, data = "quoted-printable", mime.encode_quoted_printable(data)
+    else:
+        cte = "7bit"
+    return [
+        _header("Content-Type", alternative.content_type),
+        _header("Content-Transfer-Encoding", cte),
+    ], data
+
+
+def _body_entity(
+    text: str | None,
+    html: str | None,
+    attachments: Sequence[Attachment],
+    extra: Sequence[Alternative] = (),
+    always_mixed: bool = False,
+) -> _Entity:
     if not isinstance(attachments, Sequence):
         raise ComposeError("attachments must be a list of Attachment objects")
     for attachment in attachments:
@@ -435,19 +474,19 @@ def _body_entity(text: str | None, html: str | None, attachments: Sequence[Attac
             raise ComposeError(
                 f"attachments must be Attachment objects, not {type(attachment).__name__}"
             )
-    if text is None and html is None and not attachments:
+    if text is None and html is None and not attachments and not extra:
         raise ComposeError("the message has no body: give text, html or attachments")
     alternatives = [
         _text_entity(subtype, content)
         for subtype, content in (("plain", text), ("html", html))
         if content is not None
-    ]
+    ] + [_alternative_entity(alternative) for alternative in extra]
     body: _Entity | None = None
-    if len(alternatives) == 2:
+    if len(alternatives) >= 2:
         body = _multipart_entity("alternative", [_part_bytes(e) for e in alternatives])
     elif alternatives:
         body = alternatives[0]
-    if not attachments:
+    if not attachments and not always_mixed:
         assert body is not None
         return body
     parts = [] if body is None else [_part_bytes(body)]
@@ -471,12 +510,16 @@ def compose(
     date: datetime | None = None,
     message_id: str | None = None,
     headers: Mapping[str, str] | Sequence[tuple[str, str]] = (),
+    alternatives: Sequence[Alternative] = (),
+    always_mixed: bool = False,
 ) -> bytes:
     """Build a complete message as sealed bytes: CRLF, 7-bit, lines of at most 998 octets.
 
-    Bcc recipients belong in the sender's envelope, never in the message, so there is no
-    ``bcc`` argument. Raises :class:`ComposeError` for unusable input and
-    :class:`HeaderInjectionError` for a CR or LF in any header value.
+    ``alternatives`` are further renderings after text and HTML (calendar invitations use
+    one); ``always_mixed`` keeps a ``multipart/mixed`` root even without attachments, the
+    structure calendar clients look for. Bcc recipients belong in the sender's envelope, never
+    in the message, so there is no ``bcc`` argument. Raises :class:`ComposeError` for unusable
+    input and :class:`HeaderInjectionError` for a CR or LF in any header value.
     """
     sender, from_domain = _mailbox("From", from_)
     to_list = _address_list("To", to)
@@ -497,7 +540,7 @@ def compose(
     fields += _extra_headers(headers)
     fields.append(_header("MIME-Version", "1.0"))
 
-    content_headers, body = _body_entity(text, html, attachments)
+    content_headers, body = _body_entity(text, html, attachments, alternatives, always_mixed)
     out = b"".join(fields + content_headers) + CRLF + body
     if not mime.is_transport_safe(out) or not out.endswith(CRLF):
         raise ComposeError(

@@ -11,9 +11,11 @@ import importlib
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from mimeseal import compose, dkim, keys, pki, references, smime
+from mimeseal import compose, dkim, invite, keys, pki, references, smime
 from mimeseal.dkim.keyfiles import as_dkim_key, generate_key, write_key_pair
 from mimeseal.errors import MimesealError
 from mimeseal.files import make_folder
@@ -37,6 +39,7 @@ class DemoReport:
     folder: Path
     steps: list[Step] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +50,7 @@ class DemoReport:
         for step in self.steps:
             mark = "ok  " if step.ok else "FAIL"
             out.append(f"  [{mark}] {step.name}" + (f": {step.detail}" if step.detail else ""))
+        out += self.shown
         out.append("files written:")
         out += [f"  {path}" for path in self.files]
         out.append("result: " + ("every step held" if self.ok else "a step FAILED"))
@@ -209,9 +213,82 @@ def run(folder: Path) -> DemoReport:
         ("verify DKIM with mimeseal", dkim_verify),
         ("verify DKIM with dkimpy (reference receiver)", dkimpy_verify),
     ]
+    steps += _invitation_steps(report, folder, state, dkim_record)
     for name, action in steps:
         if not report.check(name, action):
             break
     if not shutil.which("openssl"):
         report.steps.append(Step("openssl cross-check", True, "skipped: openssl not on PATH"))
     return report
+
+
+def _invitation_steps(
+    report: DemoReport, folder: Path, state: dict[str, bytes], records: dict[str, str]
+) -> list[tuple[str, Callable[[], str]]]:
+    """An invitation, its update and its cancellation, each DKIM-signed and checked."""
+    zone = ZoneInfo("Europe/Berlin")
+    day = (datetime.now(zone) + timedelta(days=14)).date()
+    start = datetime(day.year, day.month, day.day, 10, 0, tzinfo=zone)
+    chain: list[invite.Invite] = []
+
+    def stage(name: str, make: Callable[[], invite.Invite]) -> Callable[[], str]:
+        def action() -> str:
+            event = make()
+            chain.append(event)
+            key = as_dkim_key(keys.load_private_key(state["dkim-key"]))
+            signed = dkim.sign(
+                invite.to_message(event), key=key, domain=DKIM_DOMAIN, selector=DKIM_SELECTOR,
+                profile="ses",
+            )  # fmt: skip
+            results = dkim.verify(signed, records=records)
+            if not all(r.passed for r in results) or not results:
+                raise MimesealError(f"{name}: DKIM did not verify: {[r.reason for r in results]}")
+            if invite.from_message(signed) != event:
+                raise MimesealError(f"{name}: the calendar in the message does not read back")
+            report.write(folder / name, signed)
+            return (
+                f"{name}: METHOD:{event.method} SEQUENCE:{event.sequence} UID:{event.uid[:13]}…,"
+                " DKIM pass"
+            )
+
+        return action
+
+    def show_vtimezone() -> str:
+        text = invite.to_ics(chain[0]).decode("utf-8")
+        block = text[text.index("BEGIN:VTIMEZONE") : text.index("END:VTIMEZONE") + 13]
+        report.shown += ["generated VTIMEZONE (RRULE-based, no RDATE, as Outlook needs):"]
+        report.shown += [f"    {line}" for line in block.splitlines()]
+        return "Europe/Berlin: STANDARD and DAYLIGHT with YEARLY RRULEs"
+
+    return [
+        (
+            "invitation (REQUEST, Europe/Berlin) built and DKIM-signed",
+            stage(
+                "invite-request.eml",
+                lambda: invite.Invite(
+                    method="REQUEST",
+                    organizer=invite.Person(SENDER, "Alice Example"),
+                    attendees=(invite.Attendee(RECIPIENT, "Bob Example"),),
+                    summary="Quarterly review",
+                    location="Room 1",
+                    start=start,
+                    end=start + timedelta(hours=1),
+                    alarms=(invite.Alarm(timedelta(minutes=15)),),
+                ),
+            ),
+        ),
+        (
+            "update: moved one hour later, SEQUENCE bumped",
+            stage(
+                "invite-update.eml",
+                lambda: chain[0].update(
+                    start=start + timedelta(hours=1), end=start + timedelta(hours=2)
+                ),
+            ),
+        ),
+        (
+            "cancellation: same UID, STATUS:CANCELLED",
+            stage("invite-cancel.eml", lambda: chain[1].cancel()),
+        ),
+        ("show the generated VTIMEZONE", show_vtimezone),
+    ]

@@ -17,6 +17,7 @@ what is wrong and what to do about it. No message ever contains private key mate
     ├── SigningError            a signature cannot be produced
     ├── CmsError                a CMS (PKCS #7) structure is malformed
     ├── DkimError               a DKIM signature, key record or option is malformed
+    ├── InviteError             an invitation breaks an iCalendar/iTIP rule
     ├── VerificationInputError  input to a verifier is unusable (not a verdict)
     ├── OutputError         a file or folder cannot be written
     └── UsageError          a command-line option or file is missing or unusable
@@ -74,6 +75,10 @@ class CmsError(MimesealError):
 
 class DkimError(MimesealError):
     """A DKIM option, signature header or key record is malformed or not allowed."""
+
+
+class InviteError(MimesealError):
+    """An invitation breaks an RFC 5545/5546 rule; the message names the rule and property."""
 
 
 class VerificationInputError(MimesealError):
