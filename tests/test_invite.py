@@ -398,3 +398,10 @@ def test_publish_needs_explicit_recipients() -> None:
     with pytest.raises(InviteError, match="to="):
         to_message(public)
     assert b"method=PUBLISH" in to_message(public, to=["team@example.com"])
+
+
+def test_invite_methods_mirror_the_module_functions() -> None:
+    invite = request()
+    assert Invite.from_ics(invite.to_ics()) == invite
+    raw = invite.to_message(ics_attachment=False)
+    assert Invite.from_message(raw) == invite

@@ -11,7 +11,7 @@ import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 
 import icalendar
 
@@ -202,6 +202,34 @@ class Invite:
             object.__setattr__(self, "rrule", _normalized_rrule(self.rrule))
         if self.duration is not None and self.duration <= timedelta(0):
             raise InviteError("DURATION must be positive")
+
+    # --- serialization (implemented in ics.py and message.py) --------------------------------
+
+    @classmethod
+    def from_ics(cls, data: bytes | str) -> Invite:
+        """Parse a stored calendar (ours or another program's); see :func:`ics.from_ics`."""
+        from mimeseal.invite.ics import from_ics
+
+        return from_ics(data)
+
+    @classmethod
+    def from_message(cls, message: bytes) -> Invite:
+        """The invitation in a message's text/calendar or .ics part."""
+        from mimeseal.invite.ics import from_message
+
+        return from_message(message)
+
+    def to_ics(self) -> bytes:
+        """The VCALENDAR bytes, after checking the method's iTIP rules."""
+        from mimeseal.invite.ics import to_ics
+
+        return to_ics(self)
+
+    def to_message(self, **options: Any) -> bytes:
+        """The invitation e-mail; options as :func:`mimeseal.invite.message.to_message`."""
+        from mimeseal.invite.message import to_message
+
+        return to_message(self, **options)
 
     # --- life cycle --------------------------------------------------------------------------
 
