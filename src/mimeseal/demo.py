@@ -214,6 +214,7 @@ def run(folder: Path) -> DemoReport:
         ("verify DKIM with dkimpy (reference receiver)", dkimpy_verify),
     ]
     steps += _invitation_steps(report, folder, state, dkim_record)
+    steps.append(("check --profile ses on every message built", _check_step(report, dkim_record)))
     for name, action in steps:
         if not report.check(name, action):
             break
@@ -292,3 +293,27 @@ def _invitation_steps(
         ),
         ("show the generated VTIMEZONE", show_vtimezone),
     ]
+
+
+def _check_step(report: DemoReport, records: dict[str, str]) -> Callable[[], str]:
+    """Run the survival checker on every message the demo wrote; print one matrix."""
+
+    def action() -> str:
+        from mimeseal.check import check  # the checker imports every receiver: load it late
+
+        ca = keys.load_certificate_file(report.folder / "pki" / "ca.pem")
+        messages = [p for p in report.files if p.suffix == ".eml" and p.name != "message.eml"]
+        failed, shown = [], False
+        for path in messages:
+            result = check(path.read_bytes(), profile="ses", trust=[ca], dkim_records=records)
+            if not result.ok:
+                failed.append(f"{path.name}: {', '.join(f.rule for f in result.errors)}")
+            if path.name == "signed-dkim.eml" and not shown:
+                report.shown += [f"check --profile ses {path.name}:"]
+                report.shown += [f"    {line}" for line in result.render().splitlines()]
+                shown = True
+        if failed:
+            raise MimesealError("check found errors: " + "; ".join(failed))
+        return f"{len(messages)} messages, no error-level findings"
+
+    return action

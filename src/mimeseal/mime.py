@@ -331,7 +331,7 @@ def check_header_value(name: str, value: str) -> None:
         )
 
 
-_FOLD_POINT = re.compile(r"(?<=\S) (?=\S)")
+_FOLD_POINT = re.compile(r"(?<=\S)(?=[ \t]+\S)")  # after a word, before its white space
 
 
 def fold_header(name: str, value: str, *, width: int = 78) -> bytes:

@@ -1,0 +1,215 @@
+"""The survival matrix: every signature, verified again after every transformation.
+
+Receivers are mimeseal's strict verifiers, dkimpy (as receivers running it would) for DKIM,
+and ``openssl cms -verify`` for S/MIME when the command exists. Verdicts are cached by the
+SHA-256 of the bytes, so a transformation that changes nothing costs nothing. On large
+messages (over ``REFERENCE_LIMIT``) the slow reference receivers run on the original and
+wherever mimeseal's verdict changes, not on every cell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import shutil
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from cryptography import x509
+
+from mimeseal import cms, dkim, references, smime
+from mimeseal.dkim.records import RecordSource, lookup
+from mimeseal.dkim.tags import remove_fws
+from mimeseal.errors import MimesealError
+from mimeseal.mime import to_crlf
+from mimeseal.smime.parts import iter_signed_entities
+
+REFERENCE_LIMIT = 2 * 1024 * 1024
+Cell = Literal["survives", "breaks", "n/a"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One receiver's answer on one signature: ``valid`` None means it could not judge."""
+
+    receiver: str
+    valid: bool | None
+    reason: str
+
+
+@dataclass
+class SignatureRow:
+    """A signature found in the original message, and what each receiver says about it."""
+
+    key: str
+    kind: Literal["smime", "dkim"]
+    label: str
+    original: list[Verdict] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        ours = [v for v in self.original if v.receiver == "mimeseal"]
+        return bool(ours) and all(v.valid for v in ours)
+
+
+@dataclass(frozen=True)
+class MatrixCell:
+    transform: str
+    signature: str
+    state: Cell
+    verdicts: tuple[Verdict, ...]
+
+
+Verifier = Callable[[bytes], dict[str, list[Verdict]]]
+
+
+def _smime_verdicts(
+    message: bytes, trust: Sequence[x509.Certificate], at: datetime | None
+) -> dict[str, list[Verdict]]:
+    try:
+        verdict = smime.verify(message, trust=trust, at=at)
+    except MimesealError as exc:
+        return {"*smime": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
+    found: dict[str, list[Verdict]] = {}
+    for part in verdict.parts:
+        for signer in part.signers:
+            problems = [p for p in signer.problems + part.problems if p.is_error]
+            reason = "; ".join(f"{p.code}: {p.message}" for p in problems) or "valid"
+            found[f"smime:{part.path}:{signer.index}"] = [Verdict("mimeseal", not problems, reason)]
+    return found
+
+
+def _dkim_key(header_b: str) -> str:
+    return "dkim:" + remove_fws(header_b)[:24]
+
+
+def _dkim_verdicts(
+    message: bytes, records: RecordSource, now: datetime | None
+) -> dict[str, list[Verdict]]:
+    found: dict[str, list[Verdict]] = {}
+    try:
+        results = dkim.verify(message, records=records, now=now)
+    except MimesealError as exc:
+        return {"*dkim": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
+    view_b = _dkim_b_values(message)
+    for result, b_value in zip(results, view_b, strict=False):
+        valid = None if result.status == "temperror" else result.passed
+        found[_dkim_key(b_value)] = [Verdict("mimeseal", valid, result.reason)]
+    return found
+
+
+def _dkim_b_values(message: bytes) -> list[str]:
+    from mimeseal.check.view import build_view
+
+    return [(d.tags or {}).get("b", f"#{d.index}") for d in build_view(message).dkim]
+
+
+class Receivers:
+    """Runs every receiver on a message, with results cached by the message's digest."""
+
+    def __init__(
+        self,
+        *,
+        trust: Sequence[x509.Certificate],
+        records: RecordSource,
+        now: datetime | None,
+        references_on: bool,
+    ) -> None:
+        self.trust, self.records, self.now = list(trust), records, now
+        self.references_on = references_on
+        self.cache: dict[tuple[bytes, bool], dict[str, list[Verdict]]] = {}
+        self._dkimpy = _load_dkimpy()
+
+    def verdicts(self, message: bytes, with_references: bool) -> dict[str, list[Verdict]]:
+        digest = hashlib.sha256(message).digest()
+        cache_key = (digest, with_references and self.references_on)
+        if cache_key not in self.cache:
+            found = _smime_verdicts(message, self.trust, self.now) if self.trust else {}
+            for key, values in _dkim_verdicts(message, self.records, self.now).items():
+                found.setdefault(key, []).extend(values)
+            if cache_key[1]:
+                self._references(message, found)
+            self.cache[cache_key] = found
+        return self.cache[cache_key]
+
+    def _references(self, message: bytes, found: dict[str, list[Verdict]]) -> None:
+        smime_keys = [k for k in found if k.startswith("smime:")]
+        if smime_keys and shutil.which("openssl") and _openssl_can_verify(message):
+            result = references.openssl_cms_verify(to_crlf(message), self.trust)
+            reason = result.output.splitlines()[-1] if result.output else ""
+            for key in smime_keys:
+                found[key].append(Verdict("openssl", result.ok, reason))
+        if self._dkimpy is not None:
+            for index, b_value in enumerate(_dkim_b_values(message)):
+                key = _dkim_key(b_value)
+                if key in found:
+                    found[key].append(self._dkimpy_verdict(message, index))
+
+    def _dkimpy_verdict(self, message: bytes, index: int) -> Verdict:
+        module = self._dkimpy
+        assert module is not None
+
+        def dnsfunc(name: bytes | str, timeout: int = 5) -> bytes | None:
+            text = name.decode("ascii") if isinstance(name, bytes) else name
+            try:
+                value = lookup(text.rstrip("."), self.records)
+            except MimesealError:
+                return None
+            return value.encode("ascii") if value else None
+
+        try:
+            checker = module.DKIM(message)
+            valid = bool(checker.verify(idx=index, dnsfunc=dnsfunc))
+            return Verdict("dkimpy", valid, "pass" if valid else "dkimpy: signature did not verify")
+        except Exception as exc:  # dkimpy raises its own types, and others, on odd input
+            return Verdict("dkimpy", False, f"dkimpy: {type(exc).__name__}: {exc}")
+
+
+def _load_dkimpy() -> Any:
+    try:
+        return importlib.import_module("dkim")
+    except ImportError:
+        return None
+
+
+def _openssl_can_verify(message: bytes) -> bool:
+    """OpenSSL 3.0/3.1 cannot verify Ed25519 CMS at all: don't ask it to."""
+    if references.openssl_verifies_ed25519():
+        return True
+    try:
+        for entity in iter_signed_entities(to_crlf(message)):
+            for signer in cms.parse_signed_data(entity.cms_der).signer_infos:
+                if signer["signature_algorithm"]["algorithm"].native == "ed25519":
+                    return False
+    except MimesealError:
+        return True
+    return True
+
+
+def cell_state(original: Sequence[Verdict], after: Sequence[Verdict] | None) -> Cell:
+    ours_before = next((v for v in original if v.receiver == "mimeseal"), None)
+    if ours_before is None or not ours_before.valid:
+        return "n/a"  # a signature that does not verify now cannot survive or break
+    if after is None:
+        return "breaks"  # the signature is gone or unreadable after the transformation
+    return "survives" if all(v.valid is not False for v in after) else "breaks"
+
+
+def label_for(key: str, message: bytes) -> str:
+    if key.startswith("smime:"):
+        _, path, index = key.split(":")
+        return f"S/MIME signer {index} ({'root' if not path else 'part ' + path})"
+    return key
+
+
+def dkim_labels(message: bytes) -> Mapping[str, str]:
+    from mimeseal.check.view import build_view
+
+    labels = {}
+    for signature in build_view(message).dkim:
+        tags = signature.tags or {}
+        key = _dkim_key(tags.get("b", f"#{signature.index}"))
+        labels[key] = f"DKIM d={tags.get('d', '?')} s={tags.get('s', '?')} ({tags.get('a', '?')})"
+    return labels
