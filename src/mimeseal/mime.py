@@ -337,8 +337,8 @@ _FOLD_POINT = re.compile(r"(?<=\S)(?=[ \t]+\S)")  # after a word, before its whi
 def fold_header(name: str, value: str, *, width: int = 78) -> bytes:
     """Build one ASCII header field, folded to ``width`` where the value allows.
 
-    Folds only at a single space between two visible characters, so no line ends in white
-    space (relays that strip it would change the field). Raises :class:`MessageError` if a
+    Folds only right after a visible character, so no line ends in white space (relays that
+    strip it would change the field); the continuation line starts with the white space. Raises :class:`MessageError` if a
     word is too long to keep every line within 998 octets.
     """
     check_header_value(name, value)
