@@ -18,6 +18,8 @@ what is wrong and what to do about it. No message ever contains private key mate
     ├── CmsError                a CMS (PKCS #7) structure is malformed
     ├── DkimError               a DKIM signature, key record or option is malformed
     ├── InviteError             an invitation breaks an iCalendar/iTIP rule
+    ├── SesRuleError            SES would reject the message or break its signatures (not sent)
+    ├── SendError               sending failed after the allowed attempts
     ├── VerificationInputError  input to a verifier is unusable (not a verdict)
     ├── OutputError         a file or folder cannot be written
     └── UsageError          a command-line option or file is missing or unusable
@@ -79,6 +81,35 @@ class DkimError(MimesealError):
 
 class InviteError(MimesealError):
     """An invitation breaks an RFC 5545/5546 rule; the message names the rule and property."""
+
+
+class SesRuleError(MimesealError):
+    """The message breaks a rule SES enforces (or one that would break its signatures).
+
+    Raised before any network call; ``findings`` lists every error-level finding.
+    """
+
+    def __init__(self, message: str, findings: tuple[object, ...] = ()) -> None:
+        super().__init__(message)
+        self.findings = findings
+
+
+class SendError(MimesealError):
+    """Sending failed. ``code`` is SES's or the SMTP server's error code, ``retryable`` whether
+    a later attempt could succeed, ``attempts`` how many were made, ``unknown`` whether SES may
+    have accepted the message although no answer arrived (a timeout after sending)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        retryable: bool = False,
+        attempts: int = 0,
+        unknown: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.code, self.retryable, self.attempts, self.unknown = code, retryable, attempts, unknown
 
 
 class VerificationInputError(MimesealError):

@@ -338,8 +338,8 @@ def fold_header(name: str, value: str, *, width: int = 78) -> bytes:
     """Build one ASCII header field, folded to ``width`` where the value allows.
 
     Folds only right after a visible character, so no line ends in white space (relays that
-    strip it would change the field); the continuation line starts with the white space. Raises :class:`MessageError` if a
-    word is too long to keep every line within 998 octets.
+    strip it would change the field); the continuation line starts with the white space.
+    Raises :class:`MessageError` if a word is too long to keep every line within 998 octets.
     """
     check_header_value(name, value)
     if not value.isascii():

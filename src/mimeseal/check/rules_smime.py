@@ -185,7 +185,7 @@ RULES = (
         title="Legacy application/x-pkcs7 media type",
         default="warning",
         meaning="The message uses application/x-pkcs7-signature or application/x-pkcs7-mime.",
-        why="RFC 8551 §3.2.1 names application/pkcs7-signature and application/pkcs7-mime; the "
+        why="RFC 8551 names application/pkcs7-signature and application/pkcs7-mime; the "
         "x- forms are pre-standard (cryptography's Encoding.SMIME still writes them) and some "
         "receivers treat them as plain attachments.",
         fix="Use application/pkcs7-signature / application/pkcs7-mime (mimeseal.smime.sign does).",
@@ -209,7 +209,7 @@ RULES = (
         default="warning",
         meaning="The signed entity is not the message root: other parts sit outside it.",
         why="Clients show unsigned parts next to the signed one, often with the same 'signed' "
-        "badge (MIME wrapping, RFC 8551 §3.8 and 'Johnny, you are fired!').",
+        "badge (MIME wrapping, 'Johnny, you are fired!').",
         fix="Sign the whole message body so multipart/signed (or pkcs7-mime) is the root.",
         check=_smime_wrapped,
     ),
@@ -218,7 +218,7 @@ RULES = (
         title="Signer certificate is not for the From address",
         default="error",
         meaning="None of the signer certificate's email addresses is the From address.",
-        why="RFC 8550 §3 and RFC 8551 §3.1 make receivers compare From with the certificate's "
+        why="RFC 8550 §3 makes receivers compare From with the certificate's "
         "rfc822Name; Outlook and Thunderbird show a mismatch warning or an invalid signature.",
         fix="Sign with a certificate issued for the From address, or send from the certified "
         "address.",
