@@ -34,7 +34,7 @@ def make_client(
     from botocore.config import Config
 
     session: Any = boto3.Session(profile_name=profile) if profile else boto3.Session()
-    config = Config(retries={"max_attempts": 1, "mode": "standard"})
+    config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
     return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
 
 
