@@ -358,7 +358,9 @@ class Breakdown:
             tally = self.tallies.setdefault((self.phase, label), Tally())
             if input_at is not None:
                 begin = time.perf_counter()
-                tally.inputs.add(hashlib.blake2b(cast(bytes, args[input_at]), digest_size=16).digest())
+                tally.inputs.add(
+                    hashlib.blake2b(cast(bytes, args[input_at]), digest_size=16).digest()
+                )
                 self._exclude(time.perf_counter() - begin)
             self._children.append(0.0)
             start = time.perf_counter()
@@ -684,8 +686,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--small-repeat", type=int, default=15, help="timed runs, small message")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
     parser.add_argument("--top", type=int, default=12, help="top costs listed")
-    parser.add_argument("--profile", type=int, metavar="N", default=0,
-                        help="also print the top N cProfile entries of one large check")  # fmt: skip
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="also print N cProfile entries"
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
     args = parser.parse_args(argv)
     if min(args.repeat, args.small_repeat) < 1 or args.warmup < 0:
