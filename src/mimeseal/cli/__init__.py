@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import BinaryIO
 
 from mimeseal import __version__
-from mimeseal.cli import certs, check, compose, demo, dkim_keys, invite, sign, verify
+from mimeseal.cli import certs, check, compose, demo, dkim_keys, invite, send, sign, verify
 from mimeseal.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
 from mimeseal.errors import MimesealError
 
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"mimeseal {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (demo, certs, dkim_keys, compose, invite, sign, verify, check):
+    for command in (demo, certs, dkim_keys, compose, invite, sign, verify, check, send):
         command.add_parser(sub)
     return parser
 

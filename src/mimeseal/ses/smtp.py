@@ -49,7 +49,7 @@ TLS_WRAPPER_PORTS = frozenset({465, 2465})
 MAX_RECIPIENTS = 50
 
 _REGION = re.compile(r"[a-z]{2,}(?:-[a-z]+)+-\d+")
-_ENHANCED_STATUS = re.compile(r"[245]\.\d{1,3}\.\d{1,3}\s+")
+_ENHANCED_STATUS = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}\s+")
 # An envelope address goes into an SMTP command line: no spaces, controls or angle brackets.
 _ADDRESS = re.compile(r"[^\s<>\x00-\x1f\x7f]+@[^\s<>\x00-\x1f\x7f@]+")
 # Failures that mean the connection is gone (classified as maybe-delivered by RetryPolicy).
@@ -118,7 +118,7 @@ def message_id_from_reply(reply: bytes) -> str:
     An enhanced status code (``2.0.0``) is skipped; without ``Ok`` the whole text is the id.
     """
     text = reply.decode("utf-8", "replace").strip()
-    text = _ENHANCED_STATUS.sub("", text, count=1) if _ENHANCED_STATUS.match(text) else text
+    text = _ENHANCED_STATUS.sub("", text, count=1)
     if text[:3].lower() == "ok " and text[3:].strip():
         return text[3:].strip()
     return text
@@ -150,6 +150,8 @@ class SmtpSender(Sender):
     )
 
     def __post_init__(self) -> None:
+        if not self.host or not isinstance(self.host, str):
+            raise UsageError("host is required, e.g. ses_smtp_host('us-east-1')")
         if self.security not in ("starttls", "tls", "plain"):
             raise UsageError(
                 f"security must be 'starttls', 'tls' or 'plain', not {self.security!r}"
@@ -283,16 +285,23 @@ class SmtpSender(Sender):
 
     def _connect(self) -> smtplib.SMTP:
         """Connect, say EHLO, secure the channel and log in; the connection is kept."""
+        # The host goes to the constructor, not to connect(): smtplib takes the name it checks
+        # the certificate against (server_hostname) from the constructor only.
         context = self.ssl_context
         conn: smtplib.SMTP
         if self.security == "tls":
             conn = smtplib.SMTP_SSL(
-                local_hostname=self.local_hostname, timeout=self.timeout, context=context
+                self.host,
+                self.port,
+                local_hostname=self.local_hostname,
+                timeout=self.timeout,
+                context=context,
             )
         else:
-            conn = smtplib.SMTP(local_hostname=self.local_hostname, timeout=self.timeout)
+            conn = smtplib.SMTP(
+                self.host, self.port, local_hostname=self.local_hostname, timeout=self.timeout
+            )
         try:
-            conn.connect(self.host, self.port)
             conn.ehlo_or_helo_if_needed()
             if self.security == "starttls":
                 if not conn.has_extn("starttls"):
@@ -300,9 +309,7 @@ class SmtpSender(Sender):
                         f"{self.host}:{self.port} does not offer STARTTLS; refusing to send "
                         "in plain text (check the port: SES uses STARTTLS on 587, TLS on 465)"
                     )
-                code, text = conn.starttls(context=context)
-                if code != 220:
-                    raise smtplib.SMTPResponseException(code, text)
+                conn.starttls(context=context)  # raises unless the answer is 220
                 conn.ehlo()
             if self.username is not None and self.password is not None:
                 conn.login(self.username, self.password)
