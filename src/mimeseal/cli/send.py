@@ -50,6 +50,7 @@ def _tags(values: list[str]) -> dict[str, str]:
 
 def make_sender(args: argparse.Namespace) -> Sender:
     """The sender the options describe; credentials come from botocore's usual sources."""
+    tags = _tags(args.tag)
     if args.dry_run:
         return _DryRun(api=args.api)
     if args.api == "smtp":
@@ -57,13 +58,12 @@ def make_sender(args: argparse.Namespace) -> Sender:
 
         if not args.smtp_host and not args.region:
             raise UsageError("--api smtp needs --smtp-host or --region")
+        secret = password_from_env(args.smtp_password_env)
         return SmtpSender(
             host=args.smtp_host or ses_smtp_host(args.region),
             port=args.smtp_port,
             username=args.smtp_user,
-            password=password_from_env(args.smtp_password_env).decode()
-            if args.smtp_password_env
-            else None,
+            password=secret.decode("utf-8") if secret is not None else None,
         )
     from mimeseal.ses.api import SesSender
 
@@ -73,7 +73,7 @@ def make_sender(args: argparse.Namespace) -> Sender:
         endpoint_url=args.endpoint_url,
         profile=args.aws_profile,
         configuration_set=args.configuration_set,
-        tags=_tags(args.tag),
+        tags=tags,
     )
 
 
@@ -136,10 +136,20 @@ def _bulk(args: argparse.Namespace, sender: Sender, out: BinaryIO) -> int:
     )
     if terminal:
         sys.stderr.write("\n")
-    lines = [f"sent {report.sent}, skipped {report.skipped} (already sent), "
-             f"failed {report.failed}, unknown {report.unknown}"]  # fmt: skip
-    lines += [f"FAILED {sha[:16]}…: {reason}" for sha, reason in report.failures]
-    lines += [f"UNKNOWN {sha[:16]}…: {reason} (check SES before resending; --resend-unknown)"
-              for sha, reason in report.unknowns]  # fmt: skip
+    lines = [
+        f"sent {report.sent}, skipped {report.skipped} (already sent), failed {report.failed}, "
+        f"unknown {report.unknown}, not attempted {report.not_attempted}"
+    ]
+
+    def name(sha: str) -> str:
+        return report.names.get(sha, sha[:16] + "…")
+
+    lines += [f"FAILED {name(sha)}: {reason}" for sha, reason in report.failed_messages]
+    lines += [
+        f"UNKNOWN {name(sha)}: {reason} (check SES before resending; --resend-unknown)"
+        for sha, reason in report.unknown_messages
+    ]
+    if report.interrupted:
+        lines.append(f"interrupted: the journal {report.journal} is consistent; run again")
     print_lines(out, lines)
     return EXIT_OK if not (report.failed or report.unknown) else EXIT_FAILED
