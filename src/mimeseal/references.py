@@ -7,6 +7,7 @@ later releases), so Ed25519 S/MIME is checked with GnuTLS's ``certtool --p7-veri
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import subprocess
@@ -30,6 +31,7 @@ class ReferenceResult:
     output: str
 
 
+@functools.lru_cache(maxsize=1)
 def openssl_version() -> tuple[int, int] | None:
     """(major, minor) of the ``openssl`` command, or None if it is not on PATH."""
     exe = shutil.which("openssl")

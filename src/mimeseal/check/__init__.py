@@ -62,7 +62,8 @@ def check(
     Without ``trust``, S/MIME survival is judged against the certificates the message carries
     (and a finding says the chain was not checked against your anchors). ``references``
     forces the reference receivers on (True) or off (False); by default they run on every
-    cell for messages up to 2 MiB, and on larger ones where mimeseal's verdict changes.
+    cell for messages up to 2 MiB, and on larger ones on the original and on the steps the
+    profile requires a signature to survive.
     """
     settings = get_profile(profile)
     view = build_view(message)
@@ -109,8 +110,9 @@ def check(
                 "transform-failed", "warning", f"{transform.title}: {exc}",
                 "the message cannot be processed the way this step would; fix its structure",
             ))  # fmt: skip
+        cells = _after(receivers, changed, message, rows, everywhere or must)
         for row in rows:
-            after = _after(receivers, changed, message, row, everywhere)
+            after = cells.get(row.key) if cells is not None else None
             state = cell_state(row.original, after)
             matrix.append(MatrixCell(transform.id, row.key, state, tuple(after or ())))
             if state == "breaks":
@@ -137,17 +139,22 @@ def check(
 
 
 def _after(
-    receivers: Receivers, changed: bytes | None, message: bytes, row: SignatureRow, everywhere: bool
-) -> list[Verdict] | None:
+    receivers: Receivers,
+    changed: bytes | None,
+    message: bytes,
+    rows: Sequence[SignatureRow],
+    references: bool,
+) -> dict[str, list[Verdict]] | None:
+    """Verdicts after a transformation, per signature; None when it could not be applied.
+
+    The reference receivers run when ``references`` is set (every step of a small message,
+    the must-survive steps of a large one); a step that changed nothing costs nothing.
+    """
     if changed is None:
         return None
     if changed == message:
-        return list(row.original)
-    ours = receivers.verdicts(changed, with_references=False).get(row.key)
-    ours_valid = bool(ours) and all(v.valid is not False for v in ours or ())
-    if everywhere or ours_valid != row.valid:
-        return receivers.verdicts(changed, with_references=True).get(row.key)
-    return ours
+        return {row.key: list(row.original) for row in rows}
+    return receivers.verdicts(changed, with_references=references)
 
 
 def _disagreements(label: str, where: str, verdicts: Sequence[Verdict]) -> list[Finding]:

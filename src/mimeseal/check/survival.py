@@ -3,8 +3,8 @@
 Receivers are mimeseal's strict verifiers, dkimpy (as receivers running it would) for DKIM,
 and ``openssl cms -verify`` for S/MIME when the command exists. Verdicts are cached by the
 SHA-256 of the bytes, so a transformation that changes nothing costs nothing. On large
-messages (over ``REFERENCE_LIMIT``) the slow reference receivers run on the original and
-wherever mimeseal's verdict changes, not on every cell.
+messages (over ``REFERENCE_LIMIT``) the slow reference receivers run on the original and on
+the steps the profile requires signatures to survive, not on every cell.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from cryptography import x509
 
 from mimeseal import cms, dkim, references, smime
 from mimeseal.dkim.records import RecordSource, lookup
-from mimeseal.dkim.tags import remove_fws
+from mimeseal.dkim.tags import parse_tag_list, remove_fws
 from mimeseal.errors import MimesealError
-from mimeseal.mime import to_crlf
+from mimeseal.mime import header_boundaries, parse_headers, to_crlf
 from mimeseal.smime.parts import iter_signed_entities
 
 REFERENCE_LIMIT = 2 * 1024 * 1024
@@ -100,10 +100,22 @@ def _dkim_verdicts(
     return found
 
 
-def _dkim_b_values(message: bytes) -> list[str]:
-    from mimeseal.check.view import build_view
+def _dkim_tags(message: bytes) -> list[dict[str, str]]:
+    """Tag lists of the DKIM-Signature headers, in order; reads only the header block."""
+    block_end, _ = header_boundaries(message)
+    tags = []
+    for header in parse_headers(to_crlf(message[:block_end])):
+        if header.is_named("DKIM-Signature"):
+            value = header.raw.split(b":", 1)[1].decode("ascii", "replace")
+            try:
+                tags.append(parse_tag_list(value, "DKIM-Signature"))
+            except MimesealError:
+                tags.append({})
+    return tags
 
-    return [(d.tags or {}).get("b", f"#{d.index}") for d in build_view(message).dkim]
+
+def _dkim_b_values(message: bytes) -> list[str]:
+    return [t.get("b", f"#{i}") for i, t in enumerate(_dkim_tags(message))]
 
 
 class Receivers:
@@ -119,33 +131,46 @@ class Receivers:
     ) -> None:
         self.trust, self.records, self.now = list(trust), records, now
         self.references_on = references_on
-        self.cache: dict[tuple[bytes, bool], dict[str, list[Verdict]]] = {}
+        self.ours: dict[bytes, dict[str, list[Verdict]]] = {}
+        self.theirs: dict[bytes, dict[str, list[Verdict]]] = {}
         self._dkimpy = _load_dkimpy()
+        self._openssl_usable: bool | None = None
 
     def verdicts(self, message: bytes, with_references: bool) -> dict[str, list[Verdict]]:
+        """Every receiver's verdicts on ``message``; each receiver runs once per distinct bytes."""
         digest = hashlib.sha256(message).digest()
-        cache_key = (digest, with_references and self.references_on)
-        if cache_key not in self.cache:
+        if digest not in self.ours:
             found = _smime_verdicts(message, self.trust, self.now) if self.trust else {}
             for key, values in _dkim_verdicts(message, self.records, self.now).items():
                 found.setdefault(key, []).extend(values)
-            if cache_key[1]:
-                self._references(message, found)
-            self.cache[cache_key] = found
-        return self.cache[cache_key]
+            self.ours[digest] = found
+        merged = {key: list(values) for key, values in self.ours[digest].items()}
+        if with_references and self.references_on:
+            if digest not in self.theirs:
+                self.theirs[digest] = self._references(message, merged)
+            for key, values in self.theirs[digest].items():
+                merged.setdefault(key, []).extend(values)
+        return merged
 
-    def _references(self, message: bytes, found: dict[str, list[Verdict]]) -> None:
-        smime_keys = [k for k in found if k.startswith("smime:")]
-        if smime_keys and shutil.which("openssl") and _openssl_can_verify(message):
-            result = references.openssl_cms_verify(to_crlf(message), self.trust)
-            reason = result.output.splitlines()[-1] if result.output else ""
-            for key in smime_keys:
-                found[key].append(Verdict("openssl", result.ok, reason))
+    def _references(
+        self, message: bytes, ours: dict[str, list[Verdict]]
+    ) -> dict[str, list[Verdict]]:
+        found: dict[str, list[Verdict]] = {}
+        smime_keys = [k for k in ours if k.startswith("smime:")]
+        if smime_keys and shutil.which("openssl"):
+            if self._openssl_usable is None:  # the signers' algorithms never change
+                self._openssl_usable = _openssl_can_verify(message)
+            if self._openssl_usable:
+                result = references.openssl_cms_verify(to_crlf(message), self.trust)
+                reason = result.output.splitlines()[-1] if result.output else ""
+                for key in smime_keys:
+                    found[key] = [Verdict("openssl", result.ok, reason)]
         if self._dkimpy is not None:
             for index, b_value in enumerate(_dkim_b_values(message)):
                 key = _dkim_key(b_value)
-                if key in found:
-                    found[key].append(self._dkimpy_verdict(message, index))
+                if key in ours:
+                    found[key] = [self._dkimpy_verdict(message, index)]
+        return found
 
     def _dkimpy_verdict(self, message: bytes, index: int) -> Verdict:
         module = self._dkimpy
@@ -205,11 +230,8 @@ def label_for(key: str, message: bytes) -> str:
 
 
 def dkim_labels(message: bytes) -> Mapping[str, str]:
-    from mimeseal.check.view import build_view
-
     labels = {}
-    for signature in build_view(message).dkim:
-        tags = signature.tags or {}
-        key = _dkim_key(tags.get("b", f"#{signature.index}"))
+    for index, tags in enumerate(_dkim_tags(message)):
+        key = _dkim_key(tags.get("b", f"#{index}"))
         labels[key] = f"DKIM d={tags.get('d', '?')} s={tags.get('s', '?')} ({tags.get('a', '?')})"
     return labels

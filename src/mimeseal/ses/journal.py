@@ -24,8 +24,8 @@ Schema (``PRAGMA user_version`` = 1; WAL journal mode, ``synchronous=FULL``)::
         state        TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed', 'unknown')),
         size         INTEGER NOT NULL,   -- octets
         signers      TEXT NOT NULL,      -- JSON, see below
-        source       TEXT,               -- envelope sender given to SES, if any
-        destinations TEXT NOT NULL,      -- JSON list of envelope recipients given to SES
+        source       TEXT,               -- envelope sender (the From address when none given)
+        destinations TEXT NOT NULL,      -- JSON list of recipients (To + Cc when none given)
         message_id   TEXT,               -- SES MessageId once sent
         code         TEXT,               -- error code of the last failure (SES, SMTP, rule)
         error        TEXT,               -- error message of the last failure
@@ -364,8 +364,7 @@ class Journal:
         """The history of one message: (at, state, attempts, code, error), oldest first."""
         with self._lock:
             found = self._db.execute(
-                "SELECT at, state, attempts, code, error FROM events WHERE sha256 = ? "
-                "ORDER BY id",
+                "SELECT at, state, attempts, code, error FROM events WHERE sha256 = ? ORDER BY id",
                 (sha256,),
             ).fetchall()
         return [(str(a), str(s), int(n), c, e) for a, s, n, c, e in found]
