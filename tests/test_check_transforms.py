@@ -8,6 +8,7 @@ breaks: S/MIME made by ``mimeseal.smime.sign`` (development PKI from conftest) a
 from __future__ import annotations
 
 import base64
+import email.policy
 import re
 from collections.abc import Callable
 
@@ -522,3 +523,26 @@ def test_arbitrary_bytes_give_bytes_or_a_mimeseal_error(data: bytes) -> None:
         except MimesealError:
             continue
         assert isinstance(out, bytes)
+
+
+@pytest.mark.parametrize(
+    "transform", ["email-policy-default", "email-policy-smtp", "email-compat32"]
+)
+def test_large_bodies_stand_in_gives_the_same_bytes_as_the_full_round_trip(
+    transform: str,
+) -> None:
+    """Large bodies are swapped for tokens around the email round trip, only for speed."""
+    from mimeseal import compose
+    from mimeseal.check import transforms
+
+    message = compose.compose(
+        from_="alice@example.com",
+        to=["bob@example.org"],
+        subject="a long subject line that the email package will want to fold somewhere",
+        text="body line\n" * 20_000,
+        attachments=[compose.Attachment("data.bin", bytes(range(256)) * 1000)],
+    )
+    assert len(transforms._large_bodies(message)) == 2
+    policy = {"email-policy-default": email.policy.default, "email-policy-smtp": email.policy.SMTP}
+    full = transforms._serialize(message, policy.get(transform))
+    assert TRANSFORMS[transform].apply(message) == full
