@@ -114,7 +114,7 @@ def run(args: argparse.Namespace, out: BinaryIO) -> int:
 
 
 def _bulk(args: argparse.Namespace, sender: Sender, out: BinaryIO) -> int:
-    from mimeseal.ses.bulk import format_progress, send_many
+    from mimeseal.ses.bulk import BulkInterrupted, format_progress, send_many
 
     paths = [Path(p) for p in args.inputs]
     terminal = sys.stderr.isatty()
@@ -125,15 +125,18 @@ def _bulk(args: argparse.Namespace, sender: Sender, out: BinaryIO) -> int:
             sys.stderr.write("\r" + format_progress(state, width))
             sys.stderr.flush()
 
-    report = send_many(
-        paths,
-        sender=sender,
-        journal=args.journal,
-        rate=args.rate,
-        concurrency=args.concurrency,
-        resend_unknown=args.resend_unknown,
-        progress=progress,
-    )
+    try:
+        report = send_many(
+            paths,
+            sender=sender,
+            journal=args.journal,
+            rate=args.rate,
+            concurrency=args.concurrency,
+            resend_unknown=args.resend_unknown,
+            progress=progress,
+        )
+    except BulkInterrupted as stopped:  # Ctrl-C or SIGTERM: in-flight sends were recorded
+        report = stopped.report
     if terminal:
         sys.stderr.write("\n")
     lines = [
@@ -152,4 +155,6 @@ def _bulk(args: argparse.Namespace, sender: Sender, out: BinaryIO) -> int:
     if report.interrupted:
         lines.append(f"interrupted: the journal {report.journal} is consistent; run again")
     print_lines(out, lines)
+    if report.interrupted:
+        return 130
     return EXIT_OK if not (report.failed or report.unknown) else EXIT_FAILED
