@@ -96,6 +96,7 @@ class RequestCounter:
         (dkim.sign(MESSAGE, key=DKIM_KEY, domain="example.com", selector="s1"),
          "ses-dkim-covers-rewritten"),
         (MESSAGE.replace(b"\r\n", b"\n"), "lf-line-endings"),
+        (MESSAGE.replace(b"Dear Bob", "Dear Björn".encode()), "eight-bit-content"),
     ],
 )  # fmt: skip
 def test_presend_rules_refuse_before_any_request(

@@ -17,7 +17,7 @@ PRESEND_RULES = frozenset({
     "ses-size-limit", "ses-duplicate-header", "too-many-recipients", "non-ascii-header",
     "non-ascii-address", "blocked-attachment", "ses-dkim-covers-rewritten", "ses-two-dkim",
     "eight-bit-in-signed-region", "line-too-long", "no-from", "multiple-from",
-    "lf-line-endings", "mixed-line-endings", "parse-error", "dkim-l-tag",
+    "lf-line-endings", "mixed-line-endings", "parse-error", "dkim-l-tag", "eight-bit-content",
 })  # fmt: skip
 LIMITS = {"v2": SES_V2_LIMIT, "v1": SES_V1_LIMIT, "smtp": SES_V1_LIMIT}
 
@@ -25,7 +25,9 @@ LIMITS = {"v2": SES_V2_LIMIT, "v1": SES_V1_LIMIT, "smtp": SES_V1_LIMIT}
 def presend_findings(message: bytes, api: str) -> list[Finding]:
     """Error-level findings of the pre-send rules for ``api`` (v2, v1 or smtp)."""
     profile = SES.clone(
-        max_size=LIMITS.get(api, SES_V1_LIMIT), severity={"blocked-attachment": "error"}
+        max_size=LIMITS.get(api, SES_V1_LIMIT),
+        # SES does not keep 8-bit content when it modifies a body: only 7-bit is sent.
+        severity={"blocked-attachment": "error", "eight-bit-content": "error"},
     )
     findings = run_rules(build_view(message), profile)
     return [f for f in findings if f.rule in PRESEND_RULES and f.severity == "error"]
