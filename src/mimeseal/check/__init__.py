@@ -83,7 +83,7 @@ def check(
         trust=anchors, records=dkim_records, now=now, references_on=references is not False
     )
     original = receivers.verdicts(message, with_references=True)
-    labels = dict(dkim_labels(message))
+    labels = {**receivers.labels, **dkim_labels(message)}
     rows = [
         SignatureRow(key, "smime" if key.startswith("smime") else "dkim",
                      labels.get(key) or label_for(key, message), verdicts)

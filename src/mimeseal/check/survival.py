@@ -13,6 +13,7 @@ import hashlib
 import importlib
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from mimeseal.mime import header_boundaries, parse_headers, to_crlf
 from mimeseal.smime.parts import iter_signed_entities
 
 REFERENCE_LIMIT = 2 * 1024 * 1024
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="mimeseal-openssl")
 Cell = Literal["survives", "breaks", "n/a"]
 
 
@@ -66,8 +68,9 @@ Verifier = Callable[[bytes], dict[str, list[Verdict]]]
 
 
 def _smime_verdicts(
-    message: bytes, trust: Sequence[x509.Certificate], at: datetime | None
+    message: bytes, trust: Sequence[x509.Certificate], at: datetime | None, labels: dict[str, str]
 ) -> dict[str, list[Verdict]]:
+    """mimeseal's verdict per S/MIME signer; ``labels`` gets a readable name for each."""
     try:
         verdict = smime.verify(message, trust=trust, at=at)
     except MimesealError as exc:
@@ -77,7 +80,11 @@ def _smime_verdicts(
         for signer in part.signers:
             problems = [p for p in signer.problems + part.problems if p.is_error]
             reason = "; ".join(f"{p.code}: {p.message}" for p in problems) or "valid"
-            found[f"smime:{part.path}:{signer.index}"] = [Verdict("mimeseal", not problems, reason)]
+            key = f"smime:{part.path}:{signer.index}"
+            found[key] = [Verdict("mimeseal", not problems, reason)]
+            where = "whole message" if part.is_root else f"part {part.path}"
+            who = ", ".join(signer.addresses) or "unknown signer"
+            labels.setdefault(key, f"S/MIME {who} ({part.form}, {where}, {signer.digest})")
     return found
 
 
@@ -131,6 +138,7 @@ class Receivers:
     ) -> None:
         self.trust, self.records, self.now = list(trust), records, now
         self.references_on = references_on
+        self.labels: dict[str, str] = {}  # readable signature names, from the first verdict
         self.ours: dict[bytes, dict[str, list[Verdict]]] = {}
         self.theirs: dict[bytes, dict[str, list[Verdict]]] = {}
         self._dkimpy = _load_dkimpy()
@@ -140,7 +148,9 @@ class Receivers:
         """Every receiver's verdicts on ``message``; each receiver runs once per distinct bytes."""
         digest = hashlib.sha256(message).digest()
         if digest not in self.ours:
-            found = _smime_verdicts(message, self.trust, self.now) if self.trust else {}
+            found = (
+                _smime_verdicts(message, self.trust, self.now, self.labels) if self.trust else {}
+            )
             for key, values in _dkim_verdicts(message, self.records, self.now).items():
                 found.setdefault(key, []).extend(values)
             self.ours[digest] = found
@@ -157,19 +167,25 @@ class Receivers:
     ) -> dict[str, list[Verdict]]:
         found: dict[str, list[Verdict]] = {}
         smime_keys = [k for k in ours if k.startswith("smime:")]
+        openssl_run: Future[references.ReferenceResult] | None = None
         if smime_keys and shutil.which("openssl"):
             if self._openssl_usable is None:  # the signers' algorithms never change
                 self._openssl_usable = _openssl_can_verify(message)
             if self._openssl_usable:
-                result = references.openssl_cms_verify(to_crlf(message), self.trust)
-                reason = result.output.splitlines()[-1] if result.output else ""
-                for key in smime_keys:
-                    found[key] = [Verdict("openssl", result.ok, reason)]
+                # A separate process: it runs on the other core while dkimpy holds the GIL.
+                openssl_run = _POOL.submit(
+                    references.openssl_cms_verify, to_crlf(message), self.trust
+                )
         if self._dkimpy is not None:
             for index, b_value in enumerate(_dkim_b_values(message)):
                 key = _dkim_key(b_value)
                 if key in ours:
                     found[key] = [self._dkimpy_verdict(message, index)]
+        if openssl_run is not None:
+            result = openssl_run.result()
+            reason = result.output.splitlines()[-1] if result.output else ""
+            for key in smime_keys:
+                found[key] = [Verdict("openssl", result.ok, reason)]
         return found
 
     def _dkimpy_verdict(self, message: bytes, index: int) -> Verdict:
