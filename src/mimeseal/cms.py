@@ -471,6 +471,12 @@ def _verify_raw(
     return None
 
 
+def digest_of(signer_info: Any) -> str:
+    """The micalg name of a SignerInfo's digest (``sha-256``…), or asn1crypto's name for others."""
+    asn1_digest = signer_info["digest_algorithm"]["algorithm"].native
+    return _MICALG_BY_ASN1.get(asn1_digest, str(asn1_digest))
+
+
 def check_signer(
     index: int,
     signer_info: Any,
@@ -481,7 +487,7 @@ def check_signer(
     """Check one SignerInfo against ``content``: digest, attributes, signature, cert binding."""
     problems: list[Problem] = []
     asn1_digest = signer_info["digest_algorithm"]["algorithm"].native
-    digest = _MICALG_BY_ASN1.get(asn1_digest, str(asn1_digest))
+    digest = digest_of(signer_info)
     algorithm_name = str(signer_info["signature_algorithm"]["algorithm"].native)
     cert = _find_certificate(signer_info, parsed.certificates)
     signing_time: datetime | None = None

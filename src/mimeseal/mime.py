@@ -364,11 +364,6 @@ def fold_header(name: str, value: str, *, width: int = 78) -> bytes:
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
-def iter_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """Yield (1-based line number, line without its line end) for CRLF, CR or LF text."""
-    yield from enumerate(re.split(rb"\r\n|\r|\n", data), start=1)
-
-
 # --- 7-bit preparation --------------------------------------------------------------------------
 
 _FROM_LINE = re.compile(rb"^From ", re.MULTILINE)

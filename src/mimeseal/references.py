@@ -54,6 +54,12 @@ def _pem_bundle(certs: list[x509.Certificate], folder: Path) -> Path:
     return path
 
 
+def _run(tool: str, command: list[str]) -> ReferenceResult:
+    """Run a reference tool; exit status 0 is its "valid", its output the reason."""
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
+    return ReferenceResult(tool, proc.returncode == 0, (proc.stderr + proc.stdout).strip())
+
+
 def openssl_cms_verify(message: bytes, trust: list[x509.Certificate]) -> ReferenceResult:
     """``openssl cms -verify -purpose smimesign`` on an S/MIME message (detached or opaque)."""
     exe = shutil.which("openssl")
@@ -63,7 +69,8 @@ def openssl_cms_verify(message: bytes, trust: list[x509.Certificate]) -> Referen
         folder = Path(tmp)
         (folder / "msg.eml").write_bytes(message)
         cafile = _pem_bundle(trust, folder)
-        proc = subprocess.run(
+        return _run(
+            "openssl",
             [
                 exe,
                 "cms",
@@ -77,12 +84,7 @@ def openssl_cms_verify(message: bytes, trust: list[x509.Certificate]) -> Referen
                 "-out",
                 str(folder / "content"),
             ],
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
         )
-    return ReferenceResult("openssl", proc.returncode == 0, (proc.stderr + proc.stdout).strip())
 
 
 def gnutls_p7_verify(
@@ -110,7 +112,4 @@ def gnutls_p7_verify(
         if content is not None:
             (folder / "content").write_bytes(content)
             command += ["--load-data", str(folder / "content")]
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=_TIMEOUT, check=False
-        )
-    return ReferenceResult("certtool", proc.returncode == 0, (proc.stderr + proc.stdout).strip())
+        return _run("certtool", command)

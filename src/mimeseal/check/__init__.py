@@ -86,7 +86,7 @@ def check(
     labels = {**receivers.labels, **dkim_labels(message)}
     rows = [
         SignatureRow(key, "smime" if key.startswith("smime") else "dkim",
-                     labels.get(key) or label_for(key, message), verdicts)
+                     labels.get(key) or label_for(key), verdicts)
         for key, verdicts in original.items() if not key.startswith("*")
     ]  # fmt: skip
     for row in rows:

@@ -238,7 +238,7 @@ def cell_state(original: Sequence[Verdict], after: Sequence[Verdict] | None) -> 
     return "survives" if all(v.valid is not False for v in after) else "breaks"
 
 
-def label_for(key: str, message: bytes) -> str:
+def label_for(key: str) -> str:
     if key.startswith("smime:"):
         _, path, index = key.split(":")
         return f"S/MIME signer {index} ({'root' if not path else 'part ' + path})"

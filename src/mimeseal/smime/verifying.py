@@ -239,7 +239,7 @@ def _verify_entity(
     digests = {
         name: hashlib.new(spec[1], content).digest()
         for name, spec in cms.DIGESTS.items()
-        if any(_digest_name(si) == name for si in parsed.signer_infos)
+        if any(cms.digest_of(si) == name for si in parsed.signer_infos)
     }
     signers = tuple(
         _judge_signer(i, si, parsed, content, digests, anchors, at, sender, entity.micalg)
@@ -248,11 +248,6 @@ def _verify_entity(
     return SignedPart(
         entity.path, entity.form, entity.media_type, len(content), signers, tuple(problems)
     )
-
-
-def _digest_name(signer_info: Any) -> str:
-    asn1_name = signer_info["digest_algorithm"]["algorithm"].native
-    return {spec[0]: name for name, spec in cms.DIGESTS.items()}.get(asn1_name, str(asn1_name))
 
 
 def _judge_signer(
