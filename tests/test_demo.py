@@ -6,9 +6,10 @@ import io
 import shutil
 from pathlib import Path
 
+import dkim as dkimpy
 import pytest
 
-from mimeseal import demo, keys, mime, smime
+from mimeseal import demo, keys, mime, references, smime
 from mimeseal.cli import main
 
 OPENSSL_STEPS = {
@@ -136,3 +137,13 @@ def test_cli_demo_out_is_a_file(tmp_path: Path) -> None:
     target = tmp_path / "a-file"
     target.write_text("x")
     assert main(["demo", "--out", str(target)], stdout=io.BytesIO()) == 2
+
+
+def test_demo_kms_signatures_verify_in_openssl_and_dkimpy(report: demo.DemoReport) -> None:
+    signed = (report.folder / "signed-kms.eml").read_bytes()
+    ca = keys.load_certificate_file(report.folder / "pki" / "ca.pem")
+    if shutil.which("openssl"):
+        assert references.openssl_cms_verify(signed, [ca]).ok
+    assert smime.verify(signed, trust=[ca]).valid
+    record = (report.folder / "dkim" / "kms._domainkey.example.com.txt").read_bytes()
+    assert dkimpy.verify(signed, dnsfunc=lambda name, timeout=5: record)

@@ -22,7 +22,7 @@ from cryptography.x509.verification import (
     VerificationError,
 )
 
-from mimeseal import keys, pki
+from mimeseal import keys, pki, trust
 from mimeseal.errors import CertificateError, PasswordError, UnsupportedKeyError
 
 E = TypeVar("E", bound=x509.ExtensionType)
@@ -375,3 +375,18 @@ def test_addresses_that_are_not_file_names(tmp_path: Path) -> None:
     with pytest.raises(UnsupportedKeyError):
         pki.write_dev_pki(out, ["alice@example.com"], key_type="dsa")
     assert not out.exists()
+
+
+def test_write_dev_certificates_certifies_an_existing_key(tmp_path: Path) -> None:
+    first = pki.write_dev_pki(tmp_path, ["bob@example.org"])  # a CA already there is reused
+    key = ec.generate_private_key(ec.SECP384R1())
+    files = pki.write_dev_certificates(tmp_path, ["alice@example.com", "a2@example.com"], key)
+    assert files.ca_reused
+    assert files.ca_cert == first.ca_cert
+    ca = pki.load_dev_ca(tmp_path)
+    for address, path in files.certificates:
+        cert = keys.load_certificate_file(path)
+        assert keys.key_matches_certificate(key, cert)
+        assert keys.certificate_addresses(cert) == (address,)
+        assert trust.validate_chain(cert, [], [ca.certificate], datetime.now(timezone.utc)).chain
+    assert not (tmp_path / "alice@example.com.key.pem").exists()  # the key is not written

@@ -7,6 +7,7 @@ import email.policy
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from conftest import MESSAGE, SENDER, DevPki, needs_certtool, needs_openssl
 from mimeseal import mime, pki, references, smime
@@ -192,3 +193,16 @@ def test_signing_time_is_recorded(rsa_pki: DevPki) -> None:
         MESSAGE, key=rsa_pki.signer.key, cert=rsa_pki.signer.certificate, signing_time=when
     )
     assert smime.verify(signed, trust=rsa_pki.trust).signers[0].signing_time == when
+
+
+@needs_openssl
+@pytest.mark.parametrize(
+    ("curve", "micalg"), [(ec.SECP384R1(), "sha-384"), (ec.SECP521R1(), "sha-512")]
+)
+def test_ec_keys_default_to_the_hash_matching_their_curve(
+    rsa_pki: DevPki, curve: ec.EllipticCurve, micalg: str
+) -> None:
+    bundle = pki.issue_signer(rsa_pki.ca, SENDER, key=ec.generate_private_key(curve))
+    signed = smime.sign(MESSAGE, key=bundle.key, cert=bundle.certificate, chain=bundle.chain)
+    assert f"micalg={micalg}".encode() in signed
+    assert references.openssl_cms_verify(signed, [rsa_pki.ca.certificate]).ok

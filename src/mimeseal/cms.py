@@ -67,8 +67,13 @@ class _SigningCertificateV2(core.Sequence):  # type: ignore[misc]
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 
+_EC_DEFAULT_DIGESTS = {"secp384r1": "sha-384", "secp521r1": "sha-512"}
+
+
 def digest_for_key(key: object, requested: str | None) -> str:
-    """The micalg to use: SHA-512 for Ed25519 (RFC 8419 §3.1), else ``requested`` or SHA-256."""
+    """The micalg to use: SHA-512 for Ed25519 (RFC 8419 §3.1), else ``requested``, else the
+    hash matching the key: SHA-384 for P-384, SHA-512 for P-521 (the pairs RFC 5480 §4 names,
+    and the only ones a KMS EC key will sign with), SHA-256 otherwise."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
         if requested not in (None, "sha-512"):
             raise SigningError(
@@ -76,7 +81,9 @@ def digest_for_key(key: object, requested: str | None) -> str:
                 f"{requested}; pass digest='sha-512' or leave it unset"
             )
         return "sha-512"
-    chosen = requested or "sha-256"
+    chosen = requested or _EC_DEFAULT_DIGESTS.get(
+        key.curve.name if isinstance(key, ec.EllipticCurvePrivateKey) else "", "sha-256"
+    )
     if chosen not in DIGESTS:
         raise SigningError(f"unsupported digest {chosen!r}; use one of {', '.join(DIGESTS)}")
     return chosen

@@ -8,6 +8,7 @@ named in the report; the demo succeeds only if every step held.
 from __future__ import annotations
 
 import importlib
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from mimeseal import compose, dkim, invite, keys, pki, references, smime
-from mimeseal.dkim.keyfiles import as_dkim_key, generate_key, write_key_pair
+from mimeseal.dkim.keyfiles import as_dkim_key, generate_key, record_for_key, write_key_pair
 from mimeseal.errors import MimesealError
 from mimeseal.files import make_folder
 
@@ -222,6 +223,12 @@ def run(folder: Path) -> DemoReport:
             _send_step(report, dkim_record),
         )
     )
+    steps.append(
+        (
+            "S/MIME and DKIM with keys in AWS KMS (embedded endpoint)",
+            _kms_step(report, state),
+        )
+    )
     for name, action in steps:
         if not report.check(name, action):
             break
@@ -367,5 +374,62 @@ def _send_step(report: DemoReport, records: dict[str, str]) -> Callable[[], str]
                 raise MimesealError("DKIM no longer verifies after sending")
         ids = ", ".join(f"{r.message_id[:12]}… sha256 {r.sha256[:12]}…" for r in results)
         return f"{len(sent)} messages stored byte for byte and still verifying ({ids})"
+
+    return action
+
+
+def _kms_step(report: DemoReport, state: dict[str, bytes]) -> Callable[[], str]:
+    """Create an EC P-256 and an RSA key in moto's KMS, certify the first with the dev CA, sign
+    S/MIME and DKIM through kms:Sign, and verify with mimeseal (and OpenSSL when present)."""
+
+    def action() -> str:
+        try:
+            import boto3
+            from moto.server import ThreadedMotoServer
+        except ImportError:
+            return "skipped: the embedded KMS endpoint needs moto (pip install 'mimeseal[local]')"
+
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            make: Any = boto3.client
+            options = {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1",
+                       "aws_access_key_id": "demo", "aws_secret_access_key": "demo"}  # fmt: skip
+            client = make("kms", **options)
+            signers, uris = [], []
+            tag = secrets.token_hex(3)  # moto keeps keys per process: fresh aliases each run
+            for alias, spec in (
+                (f"alias/mail-{tag}", "ECC_NIST_P256"),
+                (f"alias/dkim-{tag}", "RSA_2048"),
+            ):
+                key_id = client.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+                client.create_alias(AliasName=alias, TargetKeyId=key_id["KeyId"])
+                uris.append(f"awskms:///{alias}")
+                signers.append(keys.load_signer(uris[-1], kms_client=client))
+            ca = pki.load_dev_ca(report.folder / "pki")
+            certificate = pki.issue_signer(ca, SENDER, key=signers[0]).certificate
+            signed = smime.sign(
+                state["message"], key=signers[0], cert=certificate, chain=[ca.certificate]
+            )
+            dkim_key = as_dkim_key(signers[1])
+            signed = dkim.sign(signed, key=dkim_key, domain=DKIM_DOMAIN, selector="kms")
+        finally:
+            server.stop()
+        report.write(report.folder / "signed-kms.eml", signed)
+        if not smime.verify(signed, trust=[ca.certificate]).valid:
+            raise MimesealError("the S/MIME signature made in KMS does not verify")
+        name, record = record_for_key(dkim_key, domain=DKIM_DOMAIN, selector="kms")
+        report.write(report.folder / "dkim" / f"{name}.txt", record.encode("ascii"))
+        if not all(r.passed for r in dkim.verify(signed, records={name: record})):
+            raise MimesealError("the DKIM signature made in KMS does not verify")
+        checked = "mimeseal"
+        if shutil.which("openssl"):
+            if not references.openssl_cms_verify(signed, [ca.certificate]).ok:
+                raise MimesealError("openssl cms -verify rejects the S/MIME signature made in KMS")
+            checked += " and openssl"
+        return (
+            f"signed-kms.eml: awskms:///alias/mail (P-256), awskms:///alias/dkim; {checked}: pass"
+        )
 
     return action

@@ -15,12 +15,14 @@ what is wrong and what to do about it. No message ever contains private key mate
     │   └── HeaderInjectionError  a header value contains CR or LF
     ├── ComposeError            a message cannot be composed from the given parts
     ├── SigningError            a signature cannot be produced
+    │   └── KmsError            AWS KMS refused or failed a request for a remote key
     ├── CmsError                a CMS (PKCS #7) structure is malformed
     ├── DkimError               a DKIM signature, key record or option is malformed
     ├── InviteError             an invitation breaks an iCalendar/iTIP rule
     ├── SesRuleError            SES would reject the message or break its signatures (not sent)
     ├── SendError               sending failed after the allowed attempts
     ├── VerificationInputError  input to a verifier is unusable (not a verdict)
+    ├── LimitError              input exceeds a safety limit (size, count, depth)
     ├── OutputError         a file or folder cannot be written
     └── UsageError          a command-line option or file is missing or unusable
 
@@ -71,6 +73,18 @@ class SigningError(MimesealError):
     """A signature cannot be produced."""
 
 
+class KmsError(SigningError):
+    """AWS KMS refused or failed a request for a remote key (get the public key, or sign).
+
+    ``code`` is KMS's error code (``AccessDeniedException``, ``DisabledException``…) or None,
+    ``retryable`` whether the same request could succeed later (throttling, a fault in KMS).
+    """
+
+    def __init__(self, message: str, *, code: str | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code, self.retryable = code, retryable
+
+
 class CmsError(MimesealError):
     """A CMS (PKCS #7) structure is malformed or uses something unsupported."""
 
@@ -114,6 +128,18 @@ class SendError(MimesealError):
 
 class VerificationInputError(MimesealError):
     """The input to a verifier cannot be judged at all (as opposed to a failed verdict)."""
+
+
+class LimitError(MimesealError):
+    """Input exceeds a safety limit (message size, header count, nesting depth, parts…).
+
+    ``limit`` names the limit (a field of :class:`mimeseal.limits.Limits`), ``value`` is what
+    the input has and ``maximum`` what is allowed. Raised before the expensive work starts.
+    """
+
+    def __init__(self, message: str, *, limit: str, value: int, maximum: int) -> None:
+        super().__init__(message)
+        self.limit, self.value, self.maximum = limit, value, maximum
 
 
 class UsageError(MimesealError):

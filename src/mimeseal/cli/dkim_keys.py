@@ -29,7 +29,9 @@ def add_parser(sub: Any) -> None:
     keygen.add_argument("--bits", type=int, default=2048, help="RSA key size (default 2048)")
     keygen.set_defaults(func=run_keygen)
     record = dkim_sub.add_parser("record", help="print the DNS record for an existing key")
-    record.add_argument("key", metavar="KEY", help="private key file (PEM or DER)")
+    record.add_argument(
+        "key", metavar="KEY", help="key file (PEM/DER/PKCS#12) or KMS key (awskms:///alias/NAME)"
+    )
     record.add_argument("--domain", required=True, metavar="D")
     record.add_argument("--selector", required=True, metavar="S")
     record.add_argument("--password-env", metavar="VAR", help="read the key password from $VAR")
@@ -44,7 +46,7 @@ def run_keygen(args: argparse.Namespace, out: BinaryIO) -> int:
 
 
 def run_record(args: argparse.Namespace, out: BinaryIO) -> int:
-    key = as_dkim_key(keys.load_private_key_file(args.key, password_from_env(args.password_env)))
+    key = as_dkim_key(keys.load_signer(args.key, password_from_env(args.password_env)))
     name, value = record_for_key(key, domain=args.domain, selector=args.selector)
     print_lines(out, [zone_file_record(name, value)])
     return EXIT_OK

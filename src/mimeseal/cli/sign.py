@@ -18,7 +18,11 @@ def add_parser(sub: Any) -> None:
     sign.add_argument("input", metavar="IN", help="message file, or - for stdin")
     sign.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
     group = sign.add_argument_group("S/MIME")
-    group.add_argument("--smime-key", metavar="KEY", help="private key (PEM or DER)")
+    group.add_argument(
+        "--smime-key",
+        metavar="KEY",
+        help="private key: a PEM/DER/PKCS#12 file or a KMS key (awskms:///alias/NAME?region=R)",
+    )
     group.add_argument("--smime-cert", metavar="CERT", help="signer certificate")
     group.add_argument("--smime-chain", metavar="FILE", help="intermediate certificates to include")
     group.add_argument("--smime-p12", metavar="FILE", help="PKCS#12 bundle: key, cert and chain")
@@ -31,13 +35,17 @@ def add_parser(sub: Any) -> None:
     group.add_argument(
         "--digest",
         choices=("sha-256", "sha-384", "sha-512"),
-        help="default sha-256 (sha-512 for Ed25519)",
+        help="default sha-256 (sha-384 for EC P-384, sha-512 for P-521 and Ed25519)",
     )
     group.add_argument(
         "--rsa-pss", action="store_true", help="RSASSA-PSS instead of PKCS#1 v1.5 for RSA keys"
     )
     group = sign.add_argument_group("DKIM")
-    group.add_argument("--dkim-key", metavar="KEY", help="DKIM private key (RSA or Ed25519)")
+    group.add_argument(
+        "--dkim-key",
+        metavar="KEY",
+        help="DKIM key (RSA or Ed25519): a PEM/DER/PKCS#12 file or an RSA key in KMS (awskms:///…)",
+    )
     group.add_argument("--dkim-domain", metavar="D", help="signing domain (d=)")
     group.add_argument("--dkim-selector", metavar="S", help="selector (s=)")
     group.add_argument(
@@ -81,7 +89,7 @@ def smime_material(
             raise UsageError(
                 "S/MIME signing needs --smime-key KEY and --smime-cert CERT (or --smime-p12)"
             )
-        key = keys.load_private_key_file(args.smime_key, password)
+        key = keys.load_signer(args.smime_key, password)
         cert = keys.load_certificate_file(args.smime_cert)
         chain = []
     if args.smime_chain:
@@ -102,9 +110,7 @@ def run(args: argparse.Namespace, out: BinaryIO) -> int:
     message = read_input(args.input)
     dkim_key = None
     if use_dkim:  # load every key before signing anything: fail early, sign nothing
-        loaded = keys.load_private_key_file(
-            args.dkim_key, password_from_env(args.dkim_password_env)
-        )
+        loaded = keys.load_signer(args.dkim_key, password_from_env(args.dkim_password_env))
         dkim_key = as_dkim_key(loaded)
     if use_smime:
         key, cert, chain = smime_material(args)

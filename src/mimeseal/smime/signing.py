@@ -105,7 +105,8 @@ def sign(
 ) -> bytes:
     """Sign ``message`` and return the new message bytes.
 
-    ``digest`` is ``sha-256`` (default), ``sha-384`` or ``sha-512``; Ed25519 always uses
+    ``digest`` is ``sha-256``, ``sha-384`` or ``sha-512``; by default sha-256, or the hash
+    matching an EC key's curve (sha-384 for P-384, sha-512 for P-521). Ed25519 always uses
     ``sha-512`` (RFC 8419). ``rsa_padding="pss"`` selects RSASSA-PSS. The key must match
     ``cert``; unless ``check_certificate`` is False (for building deliberately bad test
     messages), the certificate must be valid now, allow S/MIME signing and name the From

@@ -1,4 +1,4 @@
-"""Loading private keys and certificates, and checking them for S/MIME signing.
+"""Loading private keys and certificates from files, and checking them for S/MIME signing.
 
 Keys are typed as ``cryptography``'s private-key *interfaces* (:data:`SigningKey`), never its
 concrete classes, so any object implementing them (for instance a remote signer that subclasses
@@ -54,6 +54,7 @@ __all__ = [
     "load_pkcs12_file",
     "load_private_key",
     "load_private_key_file",
+    "looks_like_pkcs12",
     "smime_certificate_problems",
 ]
 
@@ -342,7 +343,7 @@ def _load_pkcs12(data: bytes, password: bytes | None, source: str) -> KeyBundle:
         except Exception:  # noqa: S112 - every failure is judged below without its text
             continue
     if loaded is None:
-        if not _looks_like_pfx(data):
+        if not looks_like_pkcs12(data):
             raise KeyLoadError(f"{source} could not be parsed: it is corrupt or not PKCS#12")
         if not password:
             raise PasswordError(f"{source} is encrypted: {_UNLOCK_HINT}")
@@ -368,8 +369,8 @@ def _load_pkcs12(data: bytes, password: bytes | None, source: str) -> KeyBundle:
     return KeyBundle(key=key, certificate=cert, chain=chain)
 
 
-def _looks_like_pfx(data: bytes) -> bool:
-    """Whether the bytes are a structurally sound PFX (so a failure means a password problem)."""
+def looks_like_pkcs12(data: bytes) -> bool:
+    """Whether the bytes are a structurally sound PKCS#12 PFX (whatever the password)."""
     try:
         pfx = asn1_pkcs12.Pfx.load(data, strict=True)
         return bool(pfx["version"].native == "v3" and pfx["auth_safe"]["content_type"].native)

@@ -1,4 +1,4 @@
-"""A development PKI: a throw-away CA and S/MIME signer certificates for tests and demos.
+"""Issuing development certificates: a throw-away CA and S/MIME signer certificates.
 
 Nothing here is fit for production. Keys are written unencrypted, the CA has no revocation, and
 recipients do not trust it. It exists so that tests (and people trying mimeseal) can make
@@ -8,40 +8,28 @@ and deliberately bad ones (expired, wrong usage) to prove verifiers reject them.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, ObjectIdentifier
 
 from mimeseal.errors import CertificateError, UnsupportedKeyError
-from mimeseal.files import make_folder
 from mimeseal.keys import (
     KeyBundle,
     SigningKey,
-    check_key_matches,
-    load_certificate_file,
-    load_private_key_file,
 )
 
 __all__ = [
     "KEY_TYPES",
     "DevCA",
-    "DevPkiFiles",
-    "SignerFiles",
     "create_ca",
     "generate_key",
     "issue_self_signed",
     "issue_signer",
-    "load_dev_ca",
-    "write_dev_pki",
 ]
 
 KEY_TYPES = ("rsa2048", "rsa3072", "ec-p256", "ed25519")
@@ -107,7 +95,7 @@ def create_ca(
     """
     if key_type not in _CA_KEY_TYPE:
         generate_key(key_type)  # raises with the list of valid types
-    _check_days(days)
+    check_days(days)
     key = generate_key(_CA_KEY_TYPE[key_type])
     start = _utc(now)
     name = x509.Name(
@@ -162,8 +150,8 @@ def issue_signer(
     certifies an existing key instead of generating one. By default the certificate does not
     outlive the CA.
     """
-    addresses = _addresses(email)
-    _check_days(days)
+    addresses = normalize_addresses(email)
+    check_days(days)
     start = _utc(now)
     if not_after is None:
         not_after = min(start + timedelta(days=days), ca.certificate.not_valid_after_utc)
@@ -194,8 +182,8 @@ def issue_self_signed(
 
     Verifiers must reject it (no CA vouches for it); tests use it to prove they do.
     """
-    addresses = _addresses(email)
-    _check_days(days)
+    addresses = normalize_addresses(email)
+    check_days(days)
     start = _utc(now)
     key = generate_key(key_type)
     builder = _end_entity_builder(
@@ -278,7 +266,7 @@ def _hash_for(key: SigningKey) -> hashes.SHA256 | None:
     return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
 
-def _addresses(email: str | Sequence[str]) -> tuple[str, ...]:
+def normalize_addresses(email: str | Sequence[str]) -> tuple[str, ...]:
     raw = (email,) if isinstance(email, str) else tuple(email)
     if not raw:
         raise CertificateError("give at least one email address for the certificate")
@@ -315,7 +303,7 @@ def _check_address(address: object) -> None:
         )
 
 
-def _check_days(days: int) -> None:
+def check_days(days: int) -> None:
     if isinstance(days, bool) or not isinstance(days, int) or days < 1:
         raise CertificateError(f"days must be a whole number of at least 1, not {days!r}")
 
@@ -324,160 +312,3 @@ def _utc(moment: datetime | None) -> datetime:
     if moment is None:
         return datetime.now(timezone.utc)
     return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
-# --------------------------------------------------------------------------- files
-
-
-@dataclass(frozen=True)
-class SignerFiles:
-    """The files written for one signer address."""
-
-    address: str
-    cert: Path
-    key: Path
-    p12: Path
-
-
-@dataclass(frozen=True)
-class DevPkiFiles:
-    """Every path :func:`write_dev_pki` wrote (or reused, for the CA)."""
-
-    directory: Path
-    ca_cert: Path
-    ca_key: Path
-    ca_reused: bool
-    signers: tuple[SignerFiles, ...]
-
-    def signer(self, address: str) -> SignerFiles:
-        """The files for ``address`` (case-insensitive)."""
-        for files in self.signers:
-            if files.address.lower() == address.lower():
-                return files
-        raise KeyError(address)
-
-
-def load_dev_ca(directory: str | os.PathLike[str]) -> DevCA:
-    """Load the CA that :func:`write_dev_pki` wrote to ``directory`` (ca.pem, ca.key.pem)."""
-    folder = Path(directory)
-    cert = load_certificate_file(folder / "ca.pem")
-    key = load_private_key_file(folder / "ca.key.pem")
-    check_key_matches(key, cert)
-    return DevCA(key=key, certificate=cert)
-
-
-def write_dev_pki(
-    out_dir: str | os.PathLike[str],
-    emails: Sequence[str],
-    *,
-    key_type: str = "rsa2048",
-    days: int = 365,
-    p12_password: bytes | None = None,
-) -> DevPkiFiles:
-    """Write a development CA and one signer per address into ``out_dir``.
-
-    Files: ``ca.pem``, ``ca.key.pem`` and, per address, ``<address>.pem``, ``<address>.key.pem``
-    (PKCS#8, unencrypted) and ``<address>.p12`` (key, certificate and CA; encrypted only if
-    ``p12_password`` is given; friendly name = address). Keys and bundles are created mode 0600
-    and never exist with wider permissions. If ``out_dir`` already holds ``ca.pem`` and
-    ``ca.key.pem``, that CA is reused, so addresses can be added later and earlier certificates
-    stay valid; existing files for the same address are replaced.
-    """
-    if key_type not in KEY_TYPES:
-        generate_key(key_type)  # raises with the list of valid types
-    addresses = _addresses(emails) if not isinstance(emails, str) else _addresses([emails])
-    for address in addresses:
-        if "/" in address or "\\" in address or address.startswith("."):
-            raise CertificateError(
-                f"{address!r} cannot be used as a file name; give an address without / or \\"
-            )
-    _check_days(days)
-    folder = Path(out_dir)
-    make_folder(folder, mode=0o700)
-    ca_cert_path, ca_key_path = folder / "ca.pem", folder / "ca.key.pem"
-    if ca_cert_path.exists() or ca_key_path.exists():
-        ca = _reuse_ca(folder, ca_cert_path, ca_key_path)
-        reused = True
-    else:
-        ca = create_ca(key_type=key_type, days=days)
-        _write_file(ca_key_path, _pkcs8(ca.key), private=True)
-        _write_file(ca_cert_path, _pem(ca.certificate), private=False)
-        reused = False
-
-    signers: list[SignerFiles] = []
-    for address in addresses:
-        bundle = issue_signer(ca, address, key_type=key_type, days=days)
-        files = SignerFiles(
-            address=address,
-            cert=folder / f"{address}.pem",
-            key=folder / f"{address}.key.pem",
-            p12=folder / f"{address}.p12",
-        )
-        encryption: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(p12_password)
-            if p12_password
-            else serialization.NoEncryption()
-        )
-        p12 = pkcs12.serialize_key_and_certificates(
-            address.encode("ascii"), bundle.key, bundle.certificate, [ca.certificate], encryption
-        )
-        _write_file(files.key, _pkcs8(bundle.key), private=True)
-        _write_file(files.cert, _pem(bundle.certificate), private=False)
-        _write_file(files.p12, p12, private=True)
-        signers.append(files)
-    return DevPkiFiles(
-        directory=folder,
-        ca_cert=ca_cert_path,
-        ca_key=ca_key_path,
-        ca_reused=reused,
-        signers=tuple(signers),
-    )
-
-
-def _reuse_ca(folder: Path, cert_path: Path, key_path: Path) -> DevCA:
-    for path in (cert_path, key_path):
-        if not path.exists():
-            raise CertificateError(
-                f"{folder} holds only one of ca.pem and ca.key.pem ({path.name} is missing); "
-                "restore it, or delete the other to create a new CA"
-            )
-    ca = load_dev_ca(folder)
-    expires = ca.certificate.not_valid_after_utc
-    if expires <= datetime.now(timezone.utc):
-        raise CertificateError(
-            f"the development CA in {folder} expired on {expires:%Y-%m-%d}; "
-            "delete ca.pem and ca.key.pem to create a new one"
-        )
-    return ca
-
-
-def _pkcs8(key: SigningKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _pem(cert: x509.Certificate) -> bytes:
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _write_file(path: Path, data: bytes, *, private: bool) -> None:
-    """Write atomically through a new temporary file created with the final mode.
-
-    A private file is created 0600 from the start (``os.open`` with ``O_EXCL``), so its content
-    is never readable by others, not even briefly; ``os.replace`` then swaps it in.
-    """
-    mode = 0o600 if private else 0o644
-    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), mode)  # os.open's mode was narrowed by the umask
-            handle.write(data)
-        temp.replace(path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
