@@ -312,6 +312,18 @@ def test_long_ascii_subject_is_folded() -> None:
     assert parse(out)["Subject"] == subject
 
 
+@pytest.mark.parametrize("subject", ["Ünïcödé statement " * 8, "日本語のテキスト" * 12, "é" * 200])
+def test_encoded_subject_lines_fit_78_and_survive_reserialization(subject: str) -> None:
+    out = build(subject=subject, text="x")
+    head = out.split(b"\r\n\r\n")[0]
+    assert max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert parse(out)["Subject"] == subject
+    # An application that re-serializes with email's SMTP policy leaves the header untouched,
+    # so even a DKIM signature with simple header canonicalization would survive it.
+    again = parse(out).as_bytes(policy=email.policy.SMTP)
+    assert again.split(b"\r\n\r\n")[0] == head
+
+
 def test_subject_with_a_huge_word_stays_within_998_octets() -> None:
     subject = "x" * 3000
     out = build(subject=subject, text="x")

@@ -168,8 +168,11 @@ def _is_plain(value: str) -> bool:
     )
 
 
-def _encoded_words(value: str) -> str:
+def _encoded_words(value: str, *, after: str = "") -> str:
     """RFC 2047 UTF-8 "B" encoded-words, each ≤ 75 characters, separated by single spaces.
+
+    ``after`` is what precedes the value on its first line (``"Subject: "``): the first word
+    is made short enough that the first line, too, stays within 78 characters once folded.
 
     Written here rather than with ``email.header.Header``, whose ``encode()`` splits the text
     with ``str.splitlines()`` and so silently turns U+2028, U+0085, \\x0b, \\x0c and \\x1c-\\x1e
@@ -177,14 +180,16 @@ def _encoded_words(value: str) -> str:
     """
     words: list[bytes] = []
     chunk = b""
+    # "=?utf-8?b?" + "?=" is 12 characters; base64 makes 4 characters of every 3 octets.
+    limit = min(_ENCODED_WORD_OCTETS, (78 - len(after) - 12) // 4 * 3)
     for char in value:
         try:
             raw = char.encode("utf-8")
         except UnicodeEncodeError as exc:
             raise ComposeError(f"{value!r} is not encodable as UTF-8: {exc}") from exc
-        if len(chunk) + len(raw) > _ENCODED_WORD_OCTETS:
+        if len(chunk) + len(raw) > limit and chunk:
             words.append(chunk)
-            chunk = b""
+            chunk, limit = b"", _ENCODED_WORD_OCTETS
         chunk += raw
     words.append(chunk)
     return " ".join(f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words)
@@ -528,7 +533,7 @@ def compose(
     if not to_list and not cc_list:
         raise ComposeError("the message has no recipients: give at least one To or Cc address")
     _check_str("Subject", subject)
-    subject_value = subject if _is_plain(subject) else _encoded_words(subject)
+    subject_value = subject if _is_plain(subject) else _encoded_words(subject, after="Subject: ")
 
     fields = [_header("From", sender)]
     for name, addresses in (("To", to_list), ("Cc", cc_list), ("Reply-To", reply_list)):
