@@ -194,6 +194,18 @@ def test_dkim_signature_made_in_kms_verifies_with_dkimpy(kms: Kms) -> None:
     assert result.status == "pass", result
 
 
+@needs_openssl
+def test_one_kms_key_object_signs_smime_then_dkim(kms: Kms, ca: pki.DevCA) -> None:
+    key = kms.rsa()
+    requests = Requests(key)
+    signed = smime.sign(MESSAGE, key=key, cert=certify(ca, key), chain=[ca.certificate])
+    signed = dkim.sign(signed, key=key, domain="example.com", selector="one")
+    _, record = record_for_key(key, domain="example.com", selector="one")
+    assert openssl_accepts(signed, [ca.certificate]).ok
+    assert dkimpy.verify(signed, dnsfunc=lambda qname, timeout=5: record.encode())
+    assert [r["MessageType"] for r in requests.sent] == ["RAW", "RAW"]
+
+
 def test_ec_kms_key_cannot_dkim_sign(kms: Kms) -> None:
     with pytest.raises(UnsupportedKeyError, match="cannot DKIM-sign"):
         dkim.sign(MESSAGE, key=kms.load("ECC_NIST_P256"), domain="example.com", selector="s")  # type: ignore[arg-type]
