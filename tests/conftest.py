@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from mimeseal import keys, pki, references
+from mimeseal.pytest_plugin.aws import AwsEndpoint
+from mimeseal.pytest_plugin.aws import SesEndpoint as SesEndpoint  # tests import it from here
+
+pytest_plugins = ["pytester"]
 
 SENDER = "alice@example.com"
 MESSAGE = (
@@ -112,51 +115,9 @@ def openssl_accepts(message: bytes, trust: list[x509.Certificate]) -> references
     return references.openssl_cms_verify(message, trust)
 
 
-@dataclass(frozen=True)
-class SesEndpoint:
-    """moto's SES server on loopback: a real HTTP endpoint for boto3, and what it stored."""
-
-    url: str
-    region: str = "us-east-1"
-    account: str = "123456789012"
-
-    def stored(self) -> list[bytes]:
-        """The raw messages SES accepted, in order (moto keeps them decoded as UTF-8)."""
-        from moto.ses.models import ses_backends
-
-        backend = ses_backends[self.account][self.region]
-        return [m.raw_data.encode("utf-8") for m in backend.sent_messages]
-
-    def clear(self) -> None:
-        from moto.ses.models import ses_backends
-
-        ses_backends[self.account][self.region].sent_messages.clear()
-
-    def verify_identity(self, address: str) -> None:
-        import boto3
-
-        client = boto3.client("ses", endpoint_url=self.url, region_name=self.region)
-        client.verify_email_identity(EmailAddress=address)
-
-
 @pytest.fixture(scope="session")
-def ses_endpoint() -> Iterator[SesEndpoint]:
-    import os
-
-    from moto.server import ThreadedMotoServer
-
-    for name, value in (
-        ("AWS_ACCESS_KEY_ID", "testing"),
-        ("AWS_SECRET_ACCESS_KEY", "testing"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        os.environ.setdefault(name, value)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = SesEndpoint(url=f"http://{host}:{port}")
+def ses_endpoint(mimeseal_aws: AwsEndpoint) -> SesEndpoint:
+    """SES on the plugin's session moto server (``mimeseal_aws``), alice@example.com verified."""
+    endpoint = SesEndpoint(mimeseal_aws)
     endpoint.verify_identity("alice@example.com")
-    try:
-        yield endpoint
-    finally:
-        server.stop()
+    return endpoint

@@ -9,29 +9,24 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import boto3
 import dkim as dkimpy
 import pytest
 
-from conftest import MESSAGE, SesEndpoint, needs_openssl
+from conftest import MESSAGE, needs_openssl
 from mimeseal import cli, keys, references
 from mimeseal.dkim.keyfiles import as_dkim_key, record_for_key
+from mimeseal.pytest_plugin import KmsEndpoint
 
 ALICE = "alice@example.com"
 
 
 @pytest.fixture
-def kms_uris(ses_endpoint: SesEndpoint, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def kms_uris(mimeseal_kms: KmsEndpoint) -> dict[str, str]:
     """Two fresh keys (S/MIME: EC P-256, DKIM: RSA-2048) named by alias URIs."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", ses_endpoint.url)
-    client = boto3.client("kms", region_name="us-east-1")
-    uris = {}
-    for role, spec in (("smime", "ECC_NIST_P256"), ("dkim", "RSA_2048")):
-        key_id = client.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]["KeyId"]
-        alias = f"alias/cli-{role}-{key_id[:8]}"
-        client.create_alias(AliasName=alias, TargetKeyId=key_id)
-        uris[role] = f"awskms:///{alias}?region=us-east-1"
-    return uris
+    return {
+        "smime": mimeseal_kms.create_key("ECC_NIST_P256"),
+        "dkim": mimeseal_kms.create_key("RSA_2048"),
+    }
 
 
 def run(*argv: str) -> tuple[int, bytes]:

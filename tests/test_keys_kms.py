@@ -1,4 +1,4 @@
-"""Tests for mimeseal.keys.kms against moto's KMS over HTTP (the same server as SES).
+"""Tests for mimeseal.keys.kms against moto's KMS over HTTP (the plugin's ``mimeseal_kms``).
 
 moto's KMS ignores ``MessageType=DIGEST`` (it hashes the digest again) and makes RSA-PSS
 signatures with the maximum salt length, so no test here trusts KMS's own ``Verify``: every
@@ -10,8 +10,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -21,12 +20,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
-from conftest import MESSAGE, SesEndpoint, needs_openssl, openssl_accepts
+from conftest import MESSAGE, needs_openssl, openssl_accepts
 from faults import FaultInjector, json_error
 from mimeseal import dkim, keys, pki, smime
 from mimeseal.dkim.keyfiles import as_dkim_key, record_for_key
 from mimeseal.errors import KmsError, UnsupportedKeyError
 from mimeseal.keys import KmsEcKey, KmsRetry, KmsRsaKey
+from mimeseal.pytest_plugin import KmsEndpoint
 
 NO_WAIT = KmsRetry(sleep=lambda seconds: None)
 ALICE = "alice@example.com"
@@ -34,18 +34,18 @@ ALICE = "alice@example.com"
 
 @dataclass
 class Kms:
-    """moto's KMS, reached through AWS_ENDPOINT_URL_KMS exactly as a user's script would."""
+    """The plugin's KMS fixture, with keys cached per spec (RSA_4096 takes moto a while)."""
 
-    client: Any
-    made: dict[tuple[str, str], str] = field(default_factory=dict)
+    endpoint: KmsEndpoint
+    made: dict[tuple[str, str], str]
+
+    @property
+    def client(self) -> Any:
+        return self.endpoint.client
 
     def create(self, spec: str = "RSA_2048", usage: str = "SIGN_VERIFY") -> str:
-        """A new key with a fresh alias; returns its awskms: URI (cached per spec and usage)."""
         if (spec, usage) not in self.made:
-            key_id = self.client.create_key(KeySpec=spec, KeyUsage=usage)["KeyMetadata"]["KeyId"]
-            alias = f"alias/test-{spec.lower()}-{uuid.uuid4().hex[:8]}"
-            self.client.create_alias(AliasName=alias, TargetKeyId=key_id)
-            self.made[spec, usage] = f"awskms:///{alias}?region=us-east-1"
+            self.made[spec, usage] = self.endpoint.create_key(spec, usage=usage)
         return self.made[spec, usage]
 
     def load(self, spec: str = "RSA_2048") -> KmsRsaKey | KmsEcKey:
@@ -65,15 +65,13 @@ class Kms:
 
 
 @pytest.fixture(scope="module")
-def kms_server(ses_endpoint: SesEndpoint) -> Kms:
-    client = boto3.client("kms", endpoint_url=ses_endpoint.url, region_name="us-east-1")
-    return Kms(client)
+def made_keys() -> dict[tuple[str, str], str]:
+    return {}
 
 
 @pytest.fixture
-def kms(kms_server: Kms, ses_endpoint: SesEndpoint, monkeypatch: pytest.MonkeyPatch) -> Kms:
-    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", ses_endpoint.url)
-    return kms_server
+def kms(mimeseal_kms: KmsEndpoint, made_keys: dict[tuple[str, str], str]) -> Kms:
+    return Kms(mimeseal_kms, made_keys)
 
 
 @pytest.fixture(scope="module")

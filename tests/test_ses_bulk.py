@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import os
 import random
 import signal
@@ -30,7 +29,6 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.compat import HTTPHeaders
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from cryptography.hazmat.primitives import hashes
-from moto.server import ThreadedMotoServer
 from moto.ses.models import ses_backends
 
 from conftest import DevPki
@@ -38,6 +36,7 @@ from mimeseal import dkim, smime
 from mimeseal.compose import compose
 from mimeseal.dkim.keyfiles import generate_key
 from mimeseal.errors import UsageError
+from mimeseal.pytest_plugin import AwsEndpoint
 from mimeseal.ses.api import SesSender
 from mimeseal.ses.base import RecordingSender, Sender, SendResult, digest
 from mimeseal.ses.bulk import (
@@ -59,8 +58,9 @@ WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    """A moto SES endpoint on a free port, with the sender address verified."""
+def endpoint(mimeseal_aws: AwsEndpoint) -> Iterator[str]:
+    """The session's moto endpoint (the plugin's ``mimeseal_aws``), with the sender verified
+    and no AWS profile or config file in the way."""
     with pytest.MonkeyPatch.context() as env:
         env.setenv("AWS_ACCESS_KEY_ID", "testing")
         env.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -68,20 +68,10 @@ def endpoint() -> Iterator[str]:
         env.delenv("AWS_PROFILE", raising=False)
         env.setenv("AWS_CONFIG_FILE", os.devnull)
         env.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-        werkzeug = logging.getLogger("werkzeug")
-        level = werkzeug.level
-        werkzeug.setLevel(logging.ERROR)  # verbose=False still logs every request otherwise
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            url = f"http://{host}:{port}"
-            ses = boto3.client("ses", region_name=REGION, endpoint_url=url)
-            ses.verify_email_identity(EmailAddress=FROM)
-            yield url
-        finally:
-            server.stop()
-            werkzeug.setLevel(level)
+        url = mimeseal_aws.url
+        ses = boto3.client("ses", region_name=REGION, endpoint_url=url)
+        ses.verify_email_identity(EmailAddress=FROM)
+        yield url
 
 
 def _backend() -> Any:

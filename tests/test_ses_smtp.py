@@ -8,31 +8,22 @@ connections) so the retry rules are exercised over a real socket.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import logging
 import socket
-import ssl
-import time
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from conftest import MESSAGE, DevPki
-from mimeseal import dkim, pki, smime
+from mimeseal import dkim, smime
 from mimeseal.errors import SendError, SesRuleError, UsageError
+from mimeseal.pytest_plugin import SmtpFactory
+from mimeseal.pytest_plugin.smtp import SmtpHandler, SmtpServer, SmtpTls
 from mimeseal.ses.base import digest
 from mimeseal.ses.retry import RetryPolicy
 from mimeseal.ses.smtp import (
@@ -68,218 +59,37 @@ DOTS_AND_FROM = HEADERS + (
 LONGEST_LINE = HEADERS + b"." + b"x" * 997 + b"\r\nshort\r\n"
 
 
-# --- the server ----------------------------------------------------------------------------
-
-
-@dataclass
-class Stored:
-    data: bytes
-    mail_from: str
-    rcpt_tos: list[str]
-
-
-@dataclass
-class Handler:
-    """Stores what arrives; ``rcpt`` and ``data`` script the next answers, in order.
-
-    An answer is an SMTP reply line, ``"drop"`` (close the connection without storing) or,
-    for DATA, ``"store+drop"`` (store the message, then close before replying).
-    """
-
-    rcpt: list[str] = field(default_factory=list)
-    data: list[str] = field(default_factory=list)
-    refuse: dict[str, str] = field(default_factory=dict)
-    messages: list[Stored] = field(default_factory=list)
-    logins: list[tuple[bytes, bool]] = field(default_factory=list)
-    data_calls: int = 0
-    last_server: SMTP | None = None
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        self.last_server = server
-        answer = self.rcpt.pop(0) if self.rcpt else self.refuse.get(address, "250 OK")
-        if answer == "drop":
-            _drop(server)
-            return "250 OK"
-        if answer.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return answer
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.last_server = server
-        self.data_calls += 1
-        answer = self.data.pop(0) if self.data else "store"
-        if answer in ("store", "store+drop"):
-            assert envelope.original_content is not None
-            assert envelope.mail_from is not None
-            self.messages.append(
-                Stored(envelope.original_content, envelope.mail_from, list(envelope.rcpt_tos))
-            )
-        if answer.endswith("drop"):
-            _drop(server)
-            return "250 Ok never-seen"
-        if answer == "store":
-            return f"250 Ok 0100018c-{len(self.messages):06d}-ses-like-id-000000"
-        return answer
-
-    def authenticate(
-        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
-    ) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
-            USER.encode(),
-            PASSWORD.encode(),
-        )
-        self.logins.append((data.login if isinstance(data, LoginPassword) else b"", ok))
-        # handled=False makes aiosmtpd answer 535; its default (handled=True) answers nothing.
-        return AuthResult(success=ok, handled=False)
-
-
-def _drop(server: SMTP) -> None:
-    """Cut the connection at once, without a reply (a crash or network failure)."""
-    assert isinstance(server.transport, asyncio.Transport)
-    server.transport.abort()
-
-
-class Server(Controller):
-    """aiosmtpd's Controller on 127.0.0.1 with a free port, counting connections."""
-
-    def __init__(self, handler: Handler, **options: Any) -> None:
-        super().__init__(handler, hostname="127.0.0.1", port=0, **options)
-        self.connections = 0
-
-    def _create_server(self) -> Awaitable[asyncio.AbstractServer]:
-        create = super()._create_server()
-
-        async def learn_port() -> asyncio.AbstractServer:
-            server = await create
-            assert isinstance(server, asyncio.Server)
-            self.port = server.sockets[0].getsockname()[1]
-            return server
-
-        return learn_port()
-
-    def factory(self) -> SMTP:
-        self.connections += 1
-        return SMTP(self.handler, **self.SMTP_kwargs)
-
-    def start(self) -> None:
-        super().start()
-        self.connections = 0  # the Controller's own readiness probe is not a client
-
-    def close_client_connections(self) -> None:
-        """Close the server side of the open connection, as SES does with idle clients."""
-        smtp = self.handler.last_server
-        assert smtp is not None
-        assert smtp.transport is not None
-        self.loop.call_soon_threadsafe(smtp.transport.close)
-        time.sleep(0.1)
-
-
-# --- certificates ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Tls:
-    server: ssl.SSLContext
-    client: ssl.SSLContext
-
-
-def _server_certificate(ca: pki.DevCA) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(timezone.utc)
-    ca_ski = ca.certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski.value),
-            critical=False,
-        )
-    )
-    signed = cert.sign(ca.key, hashes.SHA256())
-    return signed, key
-
-
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> Tls:
-    """A test CA, a server certificate for localhost/127.0.0.1, and contexts for both ends."""
-    ca = pki.create_ca(key_type="ec-p256", common_name="mimeseal SMTP test CA")
-    cert, key = _server_certificate(ca)
-    folder = tmp_path_factory.mktemp("smtp-tls")
-    (folder / "server.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "server.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server.load_cert_chain(folder / "server.pem", folder / "server.key")
-    ca_pem = ca.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    return Tls(server=server, client=ssl.create_default_context(cadata=ca_pem))
-
-
-StartServer = Callable[..., tuple[Server, Handler]]
+# --- the server: the plugin's aiosmtpd with STARTTLS (mimeseal.pytest_plugin.smtp) ------------
 
 
 @pytest.fixture
-def start_server(tls: Tls) -> Iterator[StartServer]:
-    """Start servers: STARTTLS required, AUTH only after TLS, unless options say otherwise."""
-    running: list[Server] = []
+def tls(mimeseal_smtp_tls: SmtpTls) -> SmtpTls:
+    """The plugin's test CA, server certificate for localhost/127.0.0.1, and both contexts."""
+    return mimeseal_smtp_tls
 
-    def start(handler: Handler | None = None, **options: Any) -> tuple[Server, Handler]:
-        handler = handler or Handler()
-        if options.pop("starttls", True):
-            options.setdefault("tls_context", tls.server)
-            options.setdefault("require_starttls", True)
-        options.setdefault("authenticator", handler.authenticate)
-        options.setdefault("auth_require_tls", True)
-        server = Server(handler, **options)
-        server.start()
-        running.append(server)
-        return server, handler
 
-    yield start
-    for server in running:
-        server.stop()
+Running = tuple[SmtpServer, SmtpHandler]
+StartServer = Callable[..., Running]
 
 
 @pytest.fixture
-def server(start_server: StartServer) -> tuple[Server, Handler]:
+def start_server(mimeseal_smtp_factory: SmtpFactory) -> StartServer:
+    """Start servers: STARTTLS required, AUTH (USER/PASSWORD) only after TLS, unless told."""
+
+    def start(handler: SmtpHandler | None = None, **options: Any) -> Running:
+        options.setdefault("credentials", (USER, PASSWORD))
+        server = mimeseal_smtp_factory(handler, **options)
+        return server, server.handler
+
+    return start
+
+
+@pytest.fixture
+def server(start_server: StartServer) -> Running:
     return start_server()
 
 
-def make_sender(server: Server, tls: Tls, **options: Any) -> SmtpSender:
+def make_sender(server: SmtpServer, tls: SmtpTls, **options: Any) -> SmtpSender:
     options.setdefault("username", USER)
     options.setdefault("password", PASSWORD)
     options.setdefault("ssl_context", tls.client)
@@ -364,9 +174,7 @@ def test_is_loopback(host: str, loopback: bool) -> None:
 
 
 @pytest.mark.parametrize("message", [DOTS_AND_FROM, LONGEST_LINE], ids=["dots-from", "998"])
-def test_server_stores_the_exact_bytes(
-    server: tuple[Server, Handler], tls: Tls, message: bytes
-) -> None:
+def test_server_stores_the_exact_bytes(server: Running, tls: SmtpTls, message: bytes) -> None:
     smtp, handler = server
     with make_sender(smtp, tls) as sender:
         result = sender.send(message)
@@ -388,7 +196,7 @@ def test_server_stores_the_exact_bytes(
 
 
 def test_signed_message_still_verifies_after_the_round_trip(
-    server: tuple[Server, Handler], tls: Tls, rsa_pki: DevPki
+    server: Running, tls: SmtpTls, rsa_pki: DevPki
 ) -> None:
     smtp, handler = server
     signer = rsa_pki.signer
@@ -408,7 +216,7 @@ def test_signed_message_still_verifies_after_the_round_trip(
     assert verdict.passed, verdict.reason
 
 
-def test_explicit_envelope_is_used(server: tuple[Server, Handler], tls: Tls) -> None:
+def test_explicit_envelope_is_used(server: Running, tls: SmtpTls) -> None:
     smtp, handler = server
     with make_sender(smtp, tls) as sender:
         result = sender.send(
@@ -419,7 +227,7 @@ def test_explicit_envelope_is_used(server: tuple[Server, Handler], tls: Tls) -> 
     assert result.destinations == ("hidden@example.net",)
 
 
-def test_one_connection_is_reused_and_reopened(server: tuple[Server, Handler], tls: Tls) -> None:
+def test_one_connection_is_reused_and_reopened(server: Running, tls: SmtpTls) -> None:
     smtp, handler = server
     sender = make_sender(smtp, tls)
     assert smtp.connections == 0  # lazy: nothing until the first send
@@ -444,8 +252,8 @@ def test_one_connection_is_reused_and_reopened(server: tuple[Server, Handler], t
 # --- TLS is not optional --------------------------------------------------------------------
 
 
-def test_server_without_starttls_is_refused(start_server: StartServer, tls: Tls) -> None:
-    smtp, handler = start_server(starttls=False, auth_require_tls=False)
+def test_server_without_starttls_is_refused(start_server: StartServer, tls: SmtpTls) -> None:
+    smtp, handler = start_server(mode="none", auth_require_tls=False)
     with pytest.raises(SendError, match="does not offer STARTTLS") as caught:
         make_sender(smtp, tls).send(DOTS_AND_FROM)
     assert caught.value.attempts == 1
@@ -454,7 +262,7 @@ def test_server_without_starttls_is_refused(start_server: StartServer, tls: Tls)
     assert handler.messages == []
 
 
-def test_untrusted_server_certificate_is_refused(server: tuple[Server, Handler]) -> None:
+def test_untrusted_server_certificate_is_refused(server: Running) -> None:
     smtp, handler = server
     sender = SmtpSender(
         host="127.0.0.1", port=smtp.port, username=USER, password=PASSWORD, retry=FAST,
@@ -467,9 +275,9 @@ def test_untrusted_server_certificate_is_refused(server: tuple[Server, Handler])
     assert handler.messages == []
 
 
-def test_tls_from_the_start(start_server: StartServer, tls: Tls) -> None:
+def test_tls_from_the_start(start_server: StartServer, tls: SmtpTls) -> None:
     # aiosmtpd counts only STARTTLS as TLS for auth_require_tls, not TLS from the start.
-    smtp, handler = start_server(starttls=False, ssl_context=tls.server, auth_require_tls=False)
+    smtp, handler = start_server(mode="implicit", auth_require_tls=False)
     with make_sender(smtp, tls, security="tls") as sender:
         sender.send(DOTS_AND_FROM)
     assert [m.data for m in handler.messages] == [DOTS_AND_FROM]
@@ -477,7 +285,7 @@ def test_tls_from_the_start(start_server: StartServer, tls: Tls) -> None:
 
 
 def test_plain_only_when_allowed_and_loopback(start_server: StartServer) -> None:
-    smtp, handler = start_server(starttls=False, authenticator=None)
+    smtp, handler = start_server(mode="none", credentials=None)
     with pytest.raises(UsageError, match="allow_plain"):
         SmtpSender(host="127.0.0.1", port=smtp.port, security="plain")
     with pytest.raises(UsageError, match="loopback"):
@@ -497,7 +305,7 @@ def test_plain_only_when_allowed_and_loopback(start_server: StartServer) -> None
 
 
 def test_wrong_password_is_permanent_and_not_leaked(
-    server: tuple[Server, Handler], tls: Tls, caplog: pytest.LogCaptureFixture
+    server: Running, tls: SmtpTls, caplog: pytest.LogCaptureFixture
 ) -> None:
     smtp, handler = server
     wrong = ses_smtp_password("not-the-secret", "us-east-1")
@@ -514,7 +322,7 @@ def test_wrong_password_is_permanent_and_not_leaked(
 
 
 def test_password_never_logged(
-    server: tuple[Server, Handler], tls: Tls, caplog: pytest.LogCaptureFixture
+    server: Running, tls: SmtpTls, caplog: pytest.LogCaptureFixture
 ) -> None:
     smtp, _ = server
     caplog.set_level(logging.DEBUG)
@@ -548,9 +356,9 @@ FAULT_421 = "421 4.4.2 Timeout waiting for data from client."
     ids=["rcpt-454", "data-454", "data-421"],
 )
 def test_temporary_failures_are_retried_and_sent_once(
-    start_server: StartServer, tls: Tls, rcpt: list[str], data: list[str]
+    start_server: StartServer, tls: SmtpTls, rcpt: list[str], data: list[str]
 ) -> None:
-    handler = Handler(rcpt=rcpt, data=data)
+    handler = SmtpHandler(rcpt=rcpt, data=data)
     smtp, _ = start_server(handler)
     with make_sender(smtp, tls) as sender:
         result = sender.send(DOTS_AND_FROM)
@@ -559,8 +367,8 @@ def test_temporary_failures_are_retried_and_sent_once(
     assert smtp.connections == 3  # the connection is dropped after each failure
 
 
-def test_retries_are_bounded(start_server: StartServer, tls: Tls) -> None:
-    handler = Handler(data=["454 Temporary service failure"] * 10)
+def test_retries_are_bounded(start_server: StartServer, tls: SmtpTls) -> None:
+    handler = SmtpHandler(data=["454 Temporary service failure"] * 10)
     smtp, _ = start_server(handler)
     policy = RetryPolicy(max_attempts=3, sleep=lambda seconds: None)
     with pytest.raises(SendError) as caught:
@@ -571,8 +379,8 @@ def test_retries_are_bounded(start_server: StartServer, tls: Tls) -> None:
     assert handler.messages == []
 
 
-def test_permanent_rejection_is_not_retried(start_server: StartServer, tls: Tls) -> None:
-    handler = Handler(data=["554 Message rejected: Email address is not verified."])
+def test_permanent_rejection_is_not_retried(start_server: StartServer, tls: SmtpTls) -> None:
+    handler = SmtpHandler(data=["554 Message rejected: Email address is not verified."])
     smtp, _ = start_server(handler)
     with pytest.raises(SendError, match="not verified") as caught:
         make_sender(smtp, tls).send(DOTS_AND_FROM)
@@ -582,8 +390,8 @@ def test_permanent_rejection_is_not_retried(start_server: StartServer, tls: Tls)
     assert handler.messages == []
 
 
-def test_partial_recipient_refusal_sends_nothing(start_server: StartServer, tls: Tls) -> None:
-    handler = Handler(refuse={"carol@example.net": "550 5.1.1 mailbox unavailable"})
+def test_partial_recipient_refusal_sends_nothing(start_server: StartServer, tls: SmtpTls) -> None:
+    handler = SmtpHandler(refuse={"carol@example.net": "550 5.1.1 mailbox unavailable"})
     smtp, _ = start_server(handler)
     with pytest.raises(SendError, match=r"carol@example\.net") as caught:
         make_sender(smtp, tls).send(DOTS_AND_FROM)
@@ -592,9 +400,9 @@ def test_partial_recipient_refusal_sends_nothing(start_server: StartServer, tls:
     assert handler.messages == []
 
 
-def test_temporary_recipient_refusal_is_retried(start_server: StartServer, tls: Tls) -> None:
+def test_temporary_recipient_refusal_is_retried(start_server: StartServer, tls: SmtpTls) -> None:
     # bob accepted, carol deferred: nothing sent, then both on the next attempt.
-    handler = Handler(rcpt=["250 OK", "452 4.5.3 Too many recipients"])
+    handler = SmtpHandler(rcpt=["250 OK", "452 4.5.3 Too many recipients"])
     smtp, _ = start_server(handler)
     with make_sender(smtp, tls) as sender:
         result = sender.send(DOTS_AND_FROM)
@@ -603,8 +411,8 @@ def test_temporary_recipient_refusal_is_retried(start_server: StartServer, tls: 
     assert stored.rcpt_tos == ["bob@example.org", "carol@example.net"]
 
 
-def test_drop_after_data_is_reported_unknown(start_server: StartServer, tls: Tls) -> None:
-    handler = Handler(data=["store+drop"])
+def test_drop_after_data_is_reported_unknown(start_server: StartServer, tls: SmtpTls) -> None:
+    handler = SmtpHandler(data=["store+drop"])
     smtp, _ = start_server(handler)
     with pytest.raises(SendError, match="may have accepted") as caught:
         make_sender(smtp, tls).send(DOTS_AND_FROM)
@@ -613,8 +421,8 @@ def test_drop_after_data_is_reported_unknown(start_server: StartServer, tls: Tls
     assert [m.data for m in handler.messages] == [DOTS_AND_FROM]  # delivered, not duplicated
 
 
-def test_drop_after_data_is_retried_when_allowed(start_server: StartServer, tls: Tls) -> None:
-    handler = Handler(data=["drop"])
+def test_drop_after_data_is_retried_when_allowed(start_server: StartServer, tls: SmtpTls) -> None:
+    handler = SmtpHandler(data=["drop"])
     smtp, _ = start_server(handler)
     policy = RetryPolicy(retry_maybe_delivered=True, sleep=lambda seconds: None)
     with make_sender(smtp, tls, retry=policy) as sender:
@@ -623,9 +431,9 @@ def test_drop_after_data_is_retried_when_allowed(start_server: StartServer, tls:
     assert [m.data for m in handler.messages] == [DOTS_AND_FROM]
 
 
-def test_drop_before_data_is_safe_to_retry(start_server: StartServer, tls: Tls) -> None:
+def test_drop_before_data_is_safe_to_retry(start_server: StartServer, tls: SmtpTls) -> None:
     # RFC 5321 §3.8: a connection lost before the data counts as a 451; nothing was delivered.
-    handler = Handler(rcpt=["drop"])
+    handler = SmtpHandler(rcpt=["drop"])
     smtp, _ = start_server(handler)
     with make_sender(smtp, tls) as sender:
         result = sender.send(DOTS_AND_FROM)
@@ -633,7 +441,7 @@ def test_drop_before_data_is_safe_to_retry(start_server: StartServer, tls: Tls) 
     assert [m.data for m in handler.messages] == [DOTS_AND_FROM]
 
 
-def test_nobody_listening_is_retried_then_reported(tls: Tls) -> None:
+def test_nobody_listening_is_retried_then_reported(tls: SmtpTls) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -648,7 +456,7 @@ def test_nobody_listening_is_retried_then_reported(tls: Tls) -> None:
 # --- pre-send checks ------------------------------------------------------------------------
 
 
-def test_presend_rules_refuse_before_connecting(server: tuple[Server, Handler], tls: Tls) -> None:
+def test_presend_rules_refuse_before_connecting(server: Running, tls: SmtpTls) -> None:
     smtp, handler = server
     sender = make_sender(smtp, tls)
     with pytest.raises(SesRuleError, match="line-too-long"):
@@ -670,7 +478,7 @@ def test_presend_rules_refuse_before_connecting(server: tuple[Server, Handler], 
     ],
 )
 def test_bad_envelopes_refused_before_connecting(
-    server: tuple[Server, Handler], tls: Tls, options: dict[str, Any], error: type[Exception]
+    server: Running, tls: SmtpTls, options: dict[str, Any], error: type[Exception]
 ) -> None:
     smtp, _ = server
     with pytest.raises(error):
@@ -678,7 +486,7 @@ def test_bad_envelopes_refused_before_connecting(
     assert smtp.connections == 0
 
 
-def test_message_without_from_needs_a_source(server: tuple[Server, Handler], tls: Tls) -> None:
+def test_message_without_from_needs_a_source(server: Running, tls: SmtpTls) -> None:
     smtp, _ = server
     no_from = DOTS_AND_FROM.replace(b"From: Alice Example <alice@example.com>\r\n", b"")
     with pytest.raises(UsageError, match="source="):
