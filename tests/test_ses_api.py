@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from conftest import MESSAGE, DevPki, SesEndpoint
+from faults import FaultInjector, json_error, xml_error
 from mimeseal import compose, dkim, smime
 from mimeseal.errors import SendError, SesRuleError, UsageError
 from mimeseal.ses import RecordingSender, RetryPolicy, SesSender, classify
@@ -131,56 +130,17 @@ def test_blocked_attachment_and_size_limits(ses: SesEndpoint) -> None:
 # --- faults ----------------------------------------------------------------------------------
 
 
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        yield self.body
-
-
-def _json_error(status: int, code: str, message: str) -> AWSResponse:
-    headers: Any = {"Content-Type": "application/json", "x-amzn-ErrorType": code}
-    body = json.dumps({"message": message}).encode()
-    return AWSResponse("https://ses", status, headers, _Raw(body))
-
-
-def _xml_error(status: int, code: str, message: str) -> AWSResponse:
-    body = (
-        f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-        f"<Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
-    )
-    headers: Any = {"Content-Type": "text/xml"}
-    return AWSResponse("https://ses", status, headers, _Raw(body.encode()))
-
-
 V2, V1 = "sesv2.SendEmail", "ses.SendRawEmail"
-
-
-class FaultInjector:
-    """Answers the first ``count`` requests itself, so they never reach moto."""
-
-    def __init__(self, answer: Callable[[], AWSResponse | Exception], count: int) -> None:
-        self.answer, self.count, self.calls = answer, count, 0
-
-    def __call__(self, **kwargs: Any) -> AWSResponse | None:
-        self.calls += 1
-        if self.calls > self.count:
-            return None
-        outcome = self.answer()
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
 
 @pytest.mark.parametrize(
     ("api", "event", "answer"),
     [
-        ("v2", V2, lambda: _json_error(429, "TooManyRequestsException", "slow down")),
-        ("v2", V2, lambda: _json_error(500, "InternalFailure", "oops")),
+        ("v2", V2, lambda: json_error(429, "TooManyRequestsException", "slow down")),
+        ("v2", V2, lambda: json_error(500, "InternalFailure", "oops")),
         ("v2", V2, lambda: EndpointConnectionError(endpoint_url="https://ses")),
-        ("v1", V1, lambda: _xml_error(400, "Throttling", "Maximum sending rate exceeded.")),
-        ("v1", V1, lambda: _xml_error(503, "ServiceUnavailable", "busy")),
+        ("v1", V1, lambda: xml_error(400, "Throttling", "Maximum sending rate exceeded.")),
+        ("v1", V1, lambda: xml_error(503, "ServiceUnavailable", "busy")),
     ],
 )
 def test_transient_faults_are_retried_and_sent_once(
@@ -196,7 +156,7 @@ def test_transient_faults_are_retried_and_sent_once(
 
 def test_retries_are_bounded(ses: SesEndpoint) -> None:
     active = sender(ses, retry=RetryPolicy(max_attempts=3, sleep=lambda s: None, base_delay=0))
-    injector = FaultInjector(lambda: _json_error(500, "InternalFailure", "down"), count=99)
+    injector = FaultInjector(lambda: json_error(500, "InternalFailure", "down"), count=99)
     active.client.meta.events.register("before-send.sesv2.SendEmail", injector)
     with pytest.raises(SendError) as info:
         active.send(_tricky())
@@ -212,9 +172,9 @@ def test_retries_are_bounded(ses: SesEndpoint) -> None:
 @pytest.mark.parametrize(
     ("api", "event", "answer", "code"),
     [
-        ("v1", V1, lambda: _xml_error(400, "Throttling", "Daily message quota exceeded."), "Thr"),
-        ("v2", V2, lambda: _json_error(400, "AccountSuspendedException", "paused"), "Acc"),
-        ("v1", V1, lambda: _xml_error(400, "ConfigurationSetDoesNotExist", "nope"), "Con"),
+        ("v1", V1, lambda: xml_error(400, "Throttling", "Daily message quota exceeded."), "Thr"),
+        ("v2", V2, lambda: json_error(400, "AccountSuspendedException", "paused"), "Acc"),
+        ("v1", V1, lambda: xml_error(400, "ConfigurationSetDoesNotExist", "nope"), "Con"),
     ],
 )
 def test_permanent_errors_are_not_retried(
