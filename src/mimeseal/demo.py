@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -333,28 +334,45 @@ def _check_step(report: DemoReport, records: dict[str, str]) -> Callable[[], str
     return action
 
 
+_NEEDS_MOTO = "needs moto (pip install 'mimeseal[local]')"
+
+
+@contextmanager
+def _embedded_aws() -> Iterator[Callable[[str], Any] | None]:
+    """moto's server on loopback for one step, as a factory of boto3 clients for it (fake
+    credentials); None when moto is not installed."""
+    try:
+        import boto3
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        yield None
+        return
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        options = {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1",
+                   "aws_access_key_id": "demo", "aws_secret_access_key": "demo"}  # fmt: skip
+        make: Any = boto3.client  # its overloads name every service; this one is dynamic
+        yield lambda service: make(service, **options)
+    finally:
+        server.stop()
+
+
 def _send_step(report: DemoReport, records: dict[str, str]) -> Callable[[], str]:
     """Send the signed message and the invitation to moto's SES server on loopback, read the
     stored bytes back, and prove they are identical and still verify."""
 
     def action() -> str:
-        try:
-            import boto3
-            from moto.server import ThreadedMotoServer
-            from moto.ses.models import ses_backends
-        except ImportError:
-            return "skipped: the embedded SES endpoint needs moto (pip install 'mimeseal[local]')"
         from mimeseal.ses import SesSender
 
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            options = {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1",
-                       "aws_access_key_id": "demo", "aws_secret_access_key": "demo"}  # fmt: skip
-            make: Any = boto3.client  # its overloads name every service; this one is dynamic
-            make("ses", **options).verify_email_identity(EmailAddress=SENDER)
-            sender = SesSender(api="v2", client=make("sesv2", **options))
+        with _embedded_aws() as client_for:
+            if client_for is None:
+                return f"skipped: the embedded SES endpoint {_NEEDS_MOTO}"
+            from moto.ses.models import ses_backends
+
+            client_for("ses").verify_email_identity(EmailAddress=SENDER)
+            sender = SesSender(api="v2", client=client_for("sesv2"))
             names = ["signed-dkim.eml", "invite-request.eml"]
             sent = [(report.folder / n).read_bytes() for n in names]
             results = [sender.send(message) for message in sent]
@@ -362,8 +380,6 @@ def _send_step(report: DemoReport, records: dict[str, str]) -> Callable[[], str]
                 m.raw_data.encode("utf-8")
                 for m in ses_backends["123456789012"]["us-east-1"].sent_messages
             ][-len(sent) :]
-        finally:
-            server.stop()
         if stored != sent:
             raise MimesealError("the bytes SES stored differ from the bytes sent")
         ca = keys.load_certificate_file(report.folder / "pki" / "ca.pem")
@@ -383,20 +399,10 @@ def _kms_step(report: DemoReport, state: dict[str, bytes]) -> Callable[[], str]:
     S/MIME and DKIM through kms:Sign, and verify with mimeseal (and OpenSSL when present)."""
 
     def action() -> str:
-        try:
-            import boto3
-            from moto.server import ThreadedMotoServer
-        except ImportError:
-            return "skipped: the embedded KMS endpoint needs moto (pip install 'mimeseal[local]')"
-
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        try:
-            host, port = server.get_host_and_port()
-            make: Any = boto3.client
-            options = {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1",
-                       "aws_access_key_id": "demo", "aws_secret_access_key": "demo"}  # fmt: skip
-            client = make("kms", **options)
+        with _embedded_aws() as client_for:
+            if client_for is None:
+                return f"skipped: the embedded KMS endpoint {_NEEDS_MOTO}"
+            client = client_for("kms")
             signers, uris = [], []
             tag = secrets.token_hex(3)  # moto keeps keys per process: fresh aliases each run
             for alias, spec in (
@@ -414,8 +420,6 @@ def _kms_step(report: DemoReport, state: dict[str, bytes]) -> Callable[[], str]:
             )
             dkim_key = as_dkim_key(signers[1])
             signed = dkim.sign(signed, key=dkim_key, domain=DKIM_DOMAIN, selector="kms")
-        finally:
-            server.stop()
         report.write(report.folder / "signed-kms.eml", signed)
         if not smime.verify(signed, trust=[ca.certificate]).valid:
             raise MimesealError("the S/MIME signature made in KMS does not verify")

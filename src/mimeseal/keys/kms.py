@@ -38,6 +38,7 @@ from mimeseal.keys.kms_uri import KmsKeyRef
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
+    from typing_extensions import Self  # typing.Self from Python 3.11
 
 __all__ = [
     "RAW_MESSAGE_LIMIT",
@@ -272,6 +273,20 @@ class _KmsKey:
         digest = hashlib.new(hash_name, data).digest()
         return self._remote.sign(digest, "DIGEST", name)
 
+    def private_bytes(
+        self,
+        encoding: serialization.Encoding,
+        format: serialization.PrivateFormat,
+        encryption_algorithm: serialization.KeySerializationEncryption,
+    ) -> bytes:
+        self._refuse("be exported")
+
+    def __copy__(self) -> Self:
+        return self  # a handle on a remote key: copies would all be the same key
+
+    def __deepcopy__(self, memo: dict[int, object]) -> Self:
+        return self
+
     def _refuse(self, what: str) -> NoReturn:
         raise UnsupportedKeyError(
             f"the private key of {self.ref} stays in AWS KMS: it cannot {what}"
@@ -343,20 +358,6 @@ class KmsRsaKey(_KmsKey, rsa.RSAPrivateKey):
     def private_numbers(self) -> rsa.RSAPrivateNumbers:
         self._refuse("be exported")
 
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        self._refuse("be exported")
-
-    def __copy__(self) -> KmsRsaKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> KmsRsaKey:
-        return self
-
 
 class KmsEcKey(_KmsKey, ec.EllipticCurvePrivateKey):
     """An EC key in KMS (P-256, P-384, P-521): ECDSA with the hash KMS allows for the curve."""
@@ -401,20 +402,6 @@ class KmsEcKey(_KmsKey, ec.EllipticCurvePrivateKey):
 
     def private_numbers(self) -> ec.EllipticCurvePrivateNumbers:
         self._refuse("be exported")
-
-    def private_bytes(
-        self,
-        encoding: serialization.Encoding,
-        format: serialization.PrivateFormat,
-        encryption_algorithm: serialization.KeySerializationEncryption,
-    ) -> bytes:
-        self._refuse("be exported")
-
-    def __copy__(self) -> KmsEcKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, object]) -> KmsEcKey:
-        return self
 
 
 _PSS = padding.PSS
