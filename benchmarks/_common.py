@@ -6,11 +6,14 @@ as ``_common`` from the script's own directory; it is not part of the mimeseal p
 
 from __future__ import annotations
 
+import argparse
 import gc
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -27,6 +30,48 @@ def check_process(done: subprocess.CompletedProcess[bytes]) -> None:
         shown = " ".join(str(a) for a in done.args)
         error = done.stderr.decode("utf-8", "replace").strip()
         raise BenchmarkError(f"`{shown}` exited with {done.returncode}: {error}")
+
+
+def no_check(_result: object) -> None:
+    """For operations whose result needs no check (a hash, a preparation step)."""
+    return
+
+
+def timed_runs(
+    operation: Callable[[], object],
+    check: Callable[[Any], None],
+    *,
+    repeat: int,
+    warmup: int,
+) -> tuple[float, ...]:
+    """Milliseconds of ``repeat`` runs of ``operation`` after ``warmup`` untimed ones.
+
+    Every result, warm-up included, goes to ``check`` outside the timed region, so a failing
+    operation stops the benchmark instead of being timed.
+    """
+    times: list[float] = []
+    for index in range(warmup + repeat):
+        gc.collect()
+        start = time.perf_counter()
+        result = operation()
+        elapsed = time.perf_counter() - start
+        check(result)
+        del result
+        if index >= warmup:
+            times.append(elapsed * 1000.0)
+    return tuple(times)
+
+
+def add_output_options(parser: argparse.ArgumentParser, *, memory: bool = True) -> None:
+    """--json, --profile, and (with ``memory``) --no-memory plus the hidden child-process mode."""
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="also print top N cProfile entries"
+    )
+    if memory:
+        parser.add_argument("--no-memory", action="store_true", help="skip the memory section")
+        parser.add_argument("--child", help=argparse.SUPPRESS)
+        parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
 
 
 def traced_peak(operation: Callable[[], object], check: Callable[[Any], None]) -> int:

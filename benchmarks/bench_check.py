@@ -45,7 +45,7 @@ import cryptography
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from _common import BenchmarkError
+from _common import BenchmarkError, add_output_options, no_check, timed_runs
 from mimeseal import compose, dkim, keys, pki, references, smime
 from mimeseal.check import Report, check
 from mimeseal.check import survival as survival_module
@@ -259,21 +259,8 @@ def measure(
 ) -> Row:
     """Time ``operation`` ``repeat`` times after ``warmup`` runs; check every result (untimed)."""
     print(f"  timing {label} …", file=sys.stderr, flush=True)
-    times: list[float] = []
-    for index in range(warmup + repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = operation()
-        elapsed = time.perf_counter() - start
-        check_result(result)
-        del result
-        if index >= warmup:
-            times.append(elapsed * 1000.0)
-    return Row(key, label, tuple(times))
-
-
-def no_check(_result: object) -> None:
-    return None
+    times = timed_runs(operation, check_result, repeat=repeat, warmup=warmup)
+    return Row(key, label, times)
 
 
 @dataclass(frozen=True)
@@ -719,10 +706,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--small-repeat", type=int, default=15, help="timed runs, small message")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
     parser.add_argument("--top", type=int, default=12, help="top costs listed")
-    parser.add_argument(
-        "--profile", type=int, metavar="N", default=0, help="also print N cProfile entries"
-    )
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
+    add_output_options(parser, memory=False)
     args = parser.parse_args(argv)
     if min(args.repeat, args.small_repeat) < 1 or args.warmup < 0:
         parser.error("--repeat and --small-repeat must be ≥ 1, --warmup ≥ 0")

@@ -49,7 +49,15 @@ import dkim as dkimpy
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from _common import BenchmarkError, launch, maxrss_bytes, traced_peak
+from _common import (
+    BenchmarkError,
+    add_output_options,
+    launch,
+    maxrss_bytes,
+    no_check,
+    timed_runs,
+    traced_peak,
+)
 from mimeseal import dkim as mimeseal_dkim
 
 DOMAIN = "example.com"
@@ -258,10 +266,6 @@ def signed_headers(signed: bytes, record: str) -> tuple[bytes, ...]:
     return tuple(name.encode("ascii") for name in results[0].signed_headers)
 
 
-def no_check(_result: object) -> None:
-    return None
-
-
 # --------------------------------------------------------------------------- preparing
 
 
@@ -426,18 +430,16 @@ class Row:
 
 def measure(section: Section, op: Operation, *, repeat: int, warmup: int) -> Row:
     """Time rounds of ``section.iterations`` calls; ``op.check`` every result, untimed."""
-    rounds: list[float] = []
-    for index in range(warmup + repeat):
-        gc.collect()
-        start = time.perf_counter()
-        results = [op.run() for _ in range(section.iterations)]
-        elapsed = time.perf_counter() - start
+
+    def one_round() -> list[object]:
+        return [op.run() for _ in range(section.iterations)]
+
+    def check_round(results: list[object]) -> None:
         for result in results:
             op.check(result)
-        del results
-        if index >= warmup:
-            rounds.append(elapsed * 1000.0)
-    return Row(section.key, op.key, op.label, op.floor, section.iterations, tuple(rounds))
+
+    rounds = timed_runs(one_round, check_round, repeat=repeat, warmup=warmup)
+    return Row(section.key, op.key, op.label, op.floor, section.iterations, rounds)
 
 
 def run_timings(
@@ -802,13 +804,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--iterations", type=int, default=200, help="calls per round on the small message"
     )
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory section")
-    parser.add_argument(
-        "--profile", type=int, metavar="N", default=0, help="also print top N cProfile entries"
-    )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    add_output_options(parser)
     args = parser.parse_args(argv)
     if args.child:
         if args.workdir is None:

@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from functools import partial
@@ -45,10 +44,13 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 
 from _common import (
     BenchmarkError,
+    add_output_options,
     check_process,
     launch,
     maxrss_bytes,
+    no_check,
     run_process,
+    timed_runs,
     traced_peak,
 )
 from mimeseal import keys, pki, smime
@@ -260,21 +262,8 @@ def measure(
     warmup: int,
 ) -> Row:
     """Time ``operation`` ``repeat`` times after ``warmup`` runs; ``check`` every result."""
-    times: list[float] = []
-    for index in range(warmup + repeat):
-        gc.collect()
-        start = time.perf_counter()
-        result = operation()
-        elapsed = time.perf_counter() - start
-        check(result)
-        del result
-        if index >= warmup:
-            times.append(elapsed * 1000.0)
-    return Row(key, label, scope, tuple(times))
-
-
-def no_check(_result: object) -> None:
-    return None
+    times = timed_runs(operation, check, repeat=repeat, warmup=warmup)
+    return Row(key, label, scope, times)
 
 
 # --------------------------------------------------------------------------- child mode
@@ -677,13 +666,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per row")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing")
     parser.add_argument("--key-type", default="rsa2048", choices=pki.KEY_TYPES)
-    parser.add_argument("--json", type=Path, metavar="FILE", help="also write figures as JSON")
-    parser.add_argument("--no-memory", action="store_true", help="skip the memory section")
-    parser.add_argument(
-        "--profile", type=int, metavar="N", default=0, help="also print top N cProfile entries"
-    )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    add_output_options(parser)
     args = parser.parse_args(argv)
     if args.child:
         if args.workdir is None:
