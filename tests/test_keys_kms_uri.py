@@ -8,6 +8,8 @@ from mimeseal.errors import KeyLoadError
 from mimeseal.keys import KmsKeyRef, is_kms_spec, load_signer, parse_kms_spec
 
 ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ALIAS_ARN = "arn:aws:kms:eu-west-1:111122223333:alias/team/mail"
+MRK = "mrk-1234abcd12ab34cd56ef1234567890ab"
 
 
 @pytest.mark.parametrize(
@@ -20,7 +22,15 @@ ARN = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890
             "awskms:///1234abcd-12ab-34cd-56ef-1234567890ab",
             KmsKeyRef("1234abcd-12ab-34cd-56ef-1234567890ab"),
         ),
-        ("awskms:///mrk-1234abcd12ab34cd", KmsKeyRef("mrk-1234abcd12ab34cd")),
+        (f"awskms:///{MRK}", KmsKeyRef(MRK)),
+        ("AWSKMS:///alias/mail", KmsKeyRef("alias/mail")),
+        (f"awskms:///{ALIAS_ARN}", KmsKeyRef(ALIAS_ARN, "eu-west-1")),
+        (
+            "arn:aws-cn:kms:cn-north-1:111122223333:alias/mail",
+            KmsKeyRef("arn:aws-cn:kms:cn-north-1:111122223333:alias/mail", "cn-north-1"),
+        ),
+        ("awskms:///alias/m?region=eusc-de-east-1", KmsKeyRef("alias/m", "eusc-de-east-1")),
+        ("awskms:///alias/m?profile=a%26region%3Dx", KmsKeyRef("alias/m", None, "a&region=x")),
         (f"awskms:///{ARN}", KmsKeyRef(ARN, "eu-west-1")),
         (f"awskms:///{ARN}?region=eu-west-1", KmsKeyRef(ARN, "eu-west-1")),
         (ARN, KmsKeyRef(ARN, "eu-west-1")),
@@ -51,6 +61,9 @@ def test_accepted_forms(spec: str, expected: KmsKeyRef) -> None:
         (f"awskms:///{ARN}?region=us-east-1", "the ARN is in eu-west-1"),
         ("arn:aws:kms:eu-west-1:1111:key/x", "not a KMS key ARN"),
         ("arn:aws:kms:eu-west-1:111122223333:secret/x", "not a KMS key ARN"),
+        ("arn:aws:kms:eu-west-1:111122223333:key/not-a-uuid", "not a KMS key ARN"),
+        ("awskms:///--------", "does not name a key"),
+        ("awskms:///alias/mail#frag", "fragment"),
     ],
 )
 def test_malformed_specs_say_what_is_wrong(spec: str, message: str) -> None:

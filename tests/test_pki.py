@@ -378,7 +378,7 @@ def test_addresses_that_are_not_file_names(tmp_path: Path) -> None:
 
 
 def test_write_dev_certificates_certifies_an_existing_key(tmp_path: Path) -> None:
-    first = pki.write_dev_pki(tmp_path, ["bob@example.org"])  # a CA already there is reused
+    first = pki.write_dev_pki(tmp_path, ["bob@example.org", "alice@example.com"])
     key = ec.generate_private_key(ec.SECP384R1())
     files = pki.write_dev_certificates(tmp_path, ["alice@example.com", "a2@example.com"], key)
     assert files.ca_reused
@@ -389,4 +389,7 @@ def test_write_dev_certificates_certifies_an_existing_key(tmp_path: Path) -> Non
         assert keys.key_matches_certificate(key, cert)
         assert keys.certificate_addresses(cert) == (address,)
         assert trust.validate_chain(cert, [], [ca.certificate], datetime.now(timezone.utc)).chain
-    assert not (tmp_path / "alice@example.com.key.pem").exists()  # the key is not written
+    # Alice's old key and bundle belonged to another key: they are gone, Bob's stay.
+    assert not (tmp_path / "alice@example.com.key.pem").exists()
+    assert not (tmp_path / "alice@example.com.p12").exists()
+    assert (tmp_path / "bob@example.org.p12").exists()

@@ -8,8 +8,9 @@ A :class:`KmsRsaKey` *is* an ``rsa.RSAPrivateKey`` and a :class:`KmsEcKey` an
 How the data reaches KMS:
 
 - ``MessageType=RAW`` when the data is at most 4,096 bytes (KMS's limit for RAW). KMS hashes
-  it itself. CMS signed attributes (a few hundred bytes) and DKIM header blocks (usually well
-  under 2 KB) always go this way.
+  it itself. CMS signed attributes (a few hundred bytes) always go this way, and so do DKIM
+  header blocks unless the signed headers are unusually long (many recipients, a long
+  References chain).
 - ``MessageType=DIGEST`` above 4,096 bytes, or when the caller passes ``Prehashed``: mimeseal
   hashes locally and sends only the digest.
 
@@ -21,11 +22,6 @@ fails with :class:`KmsError` instead of producing mail no recipient can verify.
 from __future__ import annotations
 
 import hashlib
-import logging
-import random
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from cryptography.exceptions import InvalidSignature
@@ -34,6 +30,13 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.utils import Buffer
 
 from mimeseal.errors import KmsError, UnsupportedKeyError
+from mimeseal.keys.kms_client import (
+    SPEC_ADVICE,
+    KmsRetry,
+    KmsSession,
+    check_client_region,
+    make_client,
+)
 from mimeseal.keys.kms_uri import KmsKeyRef
 
 if TYPE_CHECKING:
@@ -49,7 +52,6 @@ __all__ = [
     "load_kms_key",
 ]
 
-log = logging.getLogger("mimeseal.keys.kms")
 
 RAW_MESSAGE_LIMIT = 4096
 """The largest message KMS signs with ``MessageType=RAW``; above it mimeseal sends a digest."""
@@ -69,141 +71,6 @@ _HASHES: dict[str, tuple[str, type[hashes.HashAlgorithm]]] = {
     "sha384": ("SHA_384", hashes.SHA384),
     "sha512": ("SHA_512", hashes.SHA512),
 }
-_RETRYABLE_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "KMSInternalException",
-        "DependencyTimeoutException",
-        "KeyUnavailableException",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "RequestTimeout",
-    }
-)
-_SPEC_ADVICE = (
-    "create a KMS key with KeyUsage=SIGN_VERIFY and KeySpec RSA_2048/3072/4096 or "
-    "ECC_NIST_P256/P384/P521"
-)
-
-
-@dataclass(frozen=True)
-class KmsRetry:
-    """How often to try a KMS request that failed for a passing reason (throttling, a fault).
-
-    Exponential backoff with full jitter: attempt *n* waits up to ``base_delay * 2**(n-1)``
-    seconds, capped at ``max_delay``. ``sleep`` is injectable so tests need not wait.
-    """
-
-    max_attempts: int = 5
-    base_delay: float = 0.2
-    max_delay: float = 5.0
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
-
-    def delay(self, attempt: int) -> float:
-        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-
-
-class _Remote:
-    """One key's KMS client and identity; makes the calls and turns failures into KmsError."""
-
-    def __init__(self, ref: KmsKeyRef, client: Any, retry: KmsRetry) -> None:
-        self.ref, self.client, self.retry = ref, client, retry
-
-    def call(self, operation: str, **params: Any) -> Mapping[str, Any]:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        for attempt in range(1, self.retry.max_attempts + 1):
-            try:
-                response: Mapping[str, Any] = getattr(self.client, operation)(**params)
-                return response
-            except ClientError as exc:
-                error = exc.response.get("Error", {})
-                code = str(error.get("Code") or "Unknown")
-                status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
-                retryable = code in _RETRYABLE_CODES or status >= 500
-                if retryable and attempt < self.retry.max_attempts:
-                    self._wait(operation, code, attempt)
-                    continue
-                self._fail(operation, code, str(error.get("Message") or ""), retryable, attempt)
-            except BotoCoreError as exc:
-                retryable = _is_connection_error(exc)
-                if retryable and attempt < self.retry.max_attempts:
-                    self._wait(operation, type(exc).__name__, attempt)
-                    continue
-                raise KmsError(
-                    f"{_verb(operation)} {self.ref} failed: {_botocore_advice(exc)}",
-                    code=type(exc).__name__,
-                    retryable=retryable,
-                ) from None
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    def _wait(self, operation: str, code: str, attempt: int) -> None:
-        delay = self.retry.delay(attempt)
-        log.info("KMS %s on %s: %s; retrying in %.2fs", operation, self.ref, code, delay)
-        self.retry.sleep(delay)
-
-    def _fail(
-        self, operation: str, code: str, detail: str, retryable: bool, attempts: int
-    ) -> NoReturn:
-        advice = {
-            "AccessDeniedException": "the IAM policy and the key policy must allow "
-            f"kms:{_ACTIONS[operation]}",
-            "DisabledException": "the key is disabled; enable it (aws kms enable-key) or use "
-            "another key",
-            "KMSInvalidStateException": "the key is not usable now (pending deletion or import); "
-            "cancel the deletion or use another key",
-            "NotFoundException": f"no such key or alias in region {self.client.meta.region_name}; "
-            "check the key id, alias and region",
-            "InvalidKeyUsageException": f"the key cannot sign; {_SPEC_ADVICE}",
-            "UnsupportedOperationException": f"the key cannot sign; {_SPEC_ADVICE}",
-            "ThrottlingException": f"KMS throttled all {attempts} attempts; sign more slowly "
-            "or ask AWS for a higher KMS request quota",
-        }.get(code, f"KMS said: {detail or 'no detail'}")
-        raise KmsError(
-            f"{_verb(operation)} {self.ref} failed ({code}): {advice}",
-            code=code,
-            retryable=retryable,
-        )
-
-    def sign(self, message: bytes, message_type: str, algorithm: str) -> bytes:
-        log.debug("KMS Sign %s %s %s (%d bytes)", self.ref, algorithm, message_type, len(message))
-        response = self.call(
-            "sign",
-            KeyId=self.ref.key_id,
-            Message=message,
-            MessageType=message_type,
-            SigningAlgorithm=algorithm,
-        )
-        return bytes(response["Signature"])
-
-
-_ACTIONS = {"sign": "Sign", "get_public_key": "GetPublicKey"}
-
-
-def _verb(operation: str) -> str:
-    return {"sign": "signing with", "get_public_key": "reading the public key of"}[operation]
-
-
-def _is_connection_error(exc: Exception) -> bool:
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
-
-    return isinstance(exc, BotoConnectionError | HTTPClientError)
-
-
-def _botocore_advice(exc: Exception) -> str:
-    from botocore.exceptions import NoCredentialsError, NoRegionError, PartialCredentialsError
-
-    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
-        return (
-            "no AWS credentials found; set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, or run where an IAM role is available"
-        )
-    if isinstance(exc, NoRegionError):
-        return "no AWS region; add ?region=REGION to the key URI or set AWS_REGION"
-    if _is_connection_error(exc):
-        return "KMS cannot be reached; check the network and AWS_ENDPOINT_URL_KMS"
-    return type(exc).__name__
 
 
 # --------------------------------------------------------------------------- the key classes
@@ -212,7 +79,7 @@ def _botocore_advice(exc: Exception) -> str:
 class _KmsKey:
     """What the RSA and EC classes share: the remote handle, the public key, signing."""
 
-    _remote: _Remote
+    _remote: KmsSession
     _spec: str
     _algorithms: frozenset[str]
 
@@ -244,7 +111,7 @@ class _KmsKey:
         """The boto3 KMS client used (for its ``meta.events`` or endpoint)."""
         return self._remote.client
 
-    def _setup(self, remote: _Remote, arn: str, spec: str, algorithms: frozenset[str]) -> None:
+    def _setup(self, remote: KmsSession, arn: str, spec: str, algorithms: frozenset[str]) -> None:
         self._remote, self._arn, self._spec, self._algorithms = remote, arn, spec, algorithms
 
     def _kms_sign(
@@ -309,7 +176,7 @@ class KmsRsaKey(_KmsKey, rsa.RSAPrivateKey):
 
     def __init__(
         self,
-        remote: _Remote,
+        remote: KmsSession,
         arn: str,
         spec: str,
         algorithms: frozenset[str],
@@ -364,7 +231,7 @@ class KmsEcKey(_KmsKey, ec.EllipticCurvePrivateKey):
 
     def __init__(
         self,
-        remote: _Remote,
+        remote: KmsSession,
         arn: str,
         spec: str,
         algorithms: frozenset[str],
@@ -476,18 +343,22 @@ def load_kms_key(
     credentials chain). Raises :class:`UnsupportedKeyError` for a key that cannot sign email
     (wrong usage or spec) and :class:`KmsError` when KMS refuses or cannot be reached.
     """
-    remote = _Remote(ref, client if client is not None else _make_client(ref), retry or KmsRetry())
-    answer = remote.call("get_public_key", KeyId=ref.key_id)
+    if client is not None:
+        check_client_region(client, ref)
+    remote = KmsSession(
+        ref, client if client is not None else make_client(ref), retry or KmsRetry()
+    )
+    answer = remote.get_public_key()
     usage = str(answer.get("KeyUsage", ""))
     spec = str(answer.get("KeySpec") or answer.get("CustomerMasterKeySpec") or "")
     if usage != "SIGN_VERIFY":
         raise UnsupportedKeyError(
-            f"KMS key {ref} has KeyUsage {usage or 'unknown'}, so it cannot sign; {_SPEC_ADVICE}"
+            f"KMS key {ref} has KeyUsage {usage or 'unknown'}, so it cannot sign; {SPEC_ADVICE}"
         )
     if spec not in SUPPORTED_KEY_SPECS:
         raise UnsupportedKeyError(
             f"KMS key {ref} is a {spec or 'key of unknown spec'}, which mail recipients cannot "
-            f"verify (or mimeseal cannot yet use); {_SPEC_ADVICE}"
+            f"verify (or mimeseal cannot yet use); {SPEC_ADVICE}"
         )
     public = _public_key(answer.get("PublicKey"), ref)
     algorithms = frozenset(str(a) for a in answer.get("SigningAlgorithms", ()))
@@ -511,23 +382,4 @@ def _public_key(blob: object, ref: KmsKeyRef) -> PublicKeyTypes:
     except Exception:
         raise KmsError(
             f"KMS returned a public key for {ref} that cannot be parsed", code="BadPublicKey"
-        ) from None
-
-
-def _make_client(ref: KmsKeyRef) -> Any:
-    import boto3
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError
-
-    try:
-        session = boto3.session.Session(profile_name=ref.profile)
-        return session.client(
-            "kms",
-            region_name=ref.region,
-            config=Config(retries={"total_max_attempts": 1}, user_agent_extra="mimeseal"),
-        )
-    except BotoCoreError as exc:
-        raise KmsError(
-            f"cannot set up a KMS client for {ref}: {_botocore_advice(exc)}",
-            code=type(exc).__name__,
         ) from None

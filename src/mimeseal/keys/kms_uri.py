@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from mimeseal.errors import KeyLoadError
 
 __all__ = ["KmsKeyRef", "is_kms_spec", "parse_kms_spec"]
 
 _ARN = re.compile(
-    r"arn:aws(?:-[a-z]+)*:kms:(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):"
-    r"(?P<kind>key|alias)/(?P<name>[A-Za-z0-9/_-]+)"
+    r"arn:aws(?:-[a-z]+)*:kms:(?P<region>[a-z]{2,4}(?:-[a-z]+)+-\d+):(?P<account>\d{12}):"
+    r"(?:key/(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})"
+    r"|alias/[A-Za-z0-9/_-]{1,250})"
 )
 _ARN_START = re.compile(r"arn:aws(?:-[a-z]+)*:kms:")
+_SCHEME = re.compile(r"awskms:", re.IGNORECASE)
 _ALIAS = re.compile(r"alias/[A-Za-z0-9/_-]{1,250}")
-_KEY_ID = re.compile(r"(?:mrk-)?[0-9a-fA-F-]{8,64}")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
+_KEY_ID = re.compile(r"mrk-[0-9a-f]{32}|[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}")
+_REGION = re.compile(r"[a-z]{2,4}(?:-[a-z]+)+-\d+")
 _PARAMS = frozenset({"region", "profile"})
 _FORMS = "awskms:///alias/NAME, awskms:///KEY_ID, awskms:///ARN or an ARN"
 
@@ -43,17 +45,19 @@ class KmsKeyRef:
     profile: str | None = None
 
     def __str__(self) -> str:
-        query = "&".join(
-            f"{name}={value}"
-            for name, value in (("region", self.region), ("profile", self.profile))
-            if value and not (name == "region" and self.key_id.startswith("arn:"))
+        query = urlencode(
+            [
+                (name, value)
+                for name, value in (("region", self.region), ("profile", self.profile))
+                if value and not (name == "region" and self.key_id.startswith("arn:"))
+            ]
         )
         return f"awskms:///{self.key_id}" + (f"?{query}" if query else "")
 
 
 def is_kms_spec(spec: str) -> bool:
     """Whether ``spec`` names a KMS key rather than a file."""
-    return spec.startswith("awskms:") or _ARN_START.match(spec) is not None
+    return _SCHEME.match(spec) is not None or _ARN_START.match(spec) is not None
 
 
 def parse_kms_spec(spec: str) -> KmsKeyRef:
@@ -61,8 +65,10 @@ def parse_kms_spec(spec: str) -> KmsKeyRef:
     if spec.startswith("arn:"):
         return _from_arn(spec, None, None, spec)
     parts = urlsplit(spec)
-    if parts.scheme != "awskms":
+    if parts.scheme.lower() != "awskms":
         raise KeyLoadError(f"{spec!r} is not a KMS key; use {_FORMS}")
+    if parts.fragment or spec.endswith("#"):
+        raise KeyLoadError(f"{spec!r} has a #fragment, which a KMS key URI cannot have")
     if parts.netloc:
         raise KeyLoadError(
             f"{spec!r} names a host ({parts.netloc}); write awskms:///… (three slashes) and set "

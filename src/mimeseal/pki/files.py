@@ -153,8 +153,10 @@ def write_dev_certificates(
     """Certify an existing key, such as a key in AWS KMS, for each address in ``emails``.
 
     Like :func:`write_dev_pki` (same folder layout, same CA reuse; ``key_type`` is only used if
-    a new CA is made) but only ``<address>.pem`` is written per address. Only the key's public
-    half is used: the CA signs, so a KMS key is not asked to sign anything here.
+    a new CA is made) but only ``<address>.pem`` is written per address, and a key file or
+    bundle left there for the address by :func:`write_dev_pki` is removed (it belongs to
+    another key). Only the key's public half is used: the CA signs, so a KMS key is not asked
+    to sign anything here.
     """
     addresses, folder, ca, reused = _prepare(out_dir, emails, key_type=key_type, days=days)
     written: list[tuple[str, Path]] = []
@@ -162,6 +164,8 @@ def write_dev_certificates(
         bundle = issue_signer(ca, address, days=days, key=key)
         path = folder / f"{address}.pem"
         _write_file(path, _pem(bundle.certificate), private=False)
+        for stale in (f"{address}.key.pem", f"{address}.p12"):  # another key's, from write_dev_pki
+            (folder / stale).unlink(missing_ok=True)
         written.append((address, path))
     return DevCertificateFiles(
         directory=folder,

@@ -105,8 +105,7 @@ def mimeseal_ses(
     """
     from mimeseal.pytest_plugin.aws import SesEndpoint
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SES", mimeseal_aws.url)
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", mimeseal_aws.url)
+    _route_to_moto(monkeypatch, mimeseal_aws, "SES", "SESV2")
     endpoint = SesEndpoint(mimeseal_aws)
     endpoint.clear()
     yield endpoint
@@ -118,13 +117,31 @@ def mimeseal_kms(mimeseal_aws: AwsEndpoint, monkeypatch: pytest.MonkeyPatch) -> 
     """KMS on the session's moto server: ``.create_key(spec)`` gives an ``awskms:///`` URI,
     ``.signer(spec)`` a loaded key that signs S/MIME (RSA, EC) and DKIM (RSA).
 
-    During the test AWS_ENDPOINT_URL_KMS points at the server, so ``keys.load_signer`` and
-    ``mimeseal sign --smime-key awskms:///…`` in the code under test reach it, never real KMS.
+    During the test AWS_ENDPOINT_URL_KMS points at the server (with fake credentials), so
+    ``keys.load_signer`` and ``mimeseal sign --smime-key awskms:///…`` in the code under test
+    reach it, never real KMS. moto hashes DIGEST messages again and salts PSS to the maximum:
+    sign with PKCS#1 v1.5 or EC and keep DKIM header blocks under 4,096 bytes.
     """
     from mimeseal.pytest_plugin.kms import KmsEndpoint
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", mimeseal_aws.url)
+    _route_to_moto(monkeypatch, mimeseal_aws, "KMS")
     return KmsEndpoint(mimeseal_aws)
+
+
+def _route_to_moto(monkeypatch: pytest.MonkeyPatch, aws: AwsEndpoint, *services: str) -> None:
+    """Point the code under test at moto for ``services``, with fake credentials, for one test.
+
+    A developer's real credentials and profile are hidden and configured endpoints are forced
+    on, so nothing a test does can reach real AWS, whatever the shell exported.
+    """
+    from mimeseal.pytest_plugin.aws import FAKE_CREDENTIALS
+
+    for service in services:
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", aws.url)
+    for name, value in FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 # --------------------------------------------------------------------------- SMTP
