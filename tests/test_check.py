@@ -15,7 +15,8 @@ from mimeseal import check as checker
 from mimeseal import cli, dkim, invite, smime
 from mimeseal.check.explain import explain
 from mimeseal.check.profiles import SES, SMTP, STRICT
-from mimeseal.errors import UsageError
+from mimeseal.errors import LimitError, UsageError
+from mimeseal.limits import Limits
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 RECORDS = {"s1._domainkey.example.com": dkim.format_key_record(KEY.public_key())}
@@ -138,3 +139,70 @@ def test_cli_check(rsa_pki: DevPki, tmp_path: object) -> None:
     assert cli.main(["check", "--explain", "ses-two-dkim"], stdout=out) == 0
     assert b"ses-two-dkim" in out.getvalue()
     assert cli.main(["check", str(folder / "missing.eml")], stdout=io.BytesIO()) == 2
+
+
+# --- hostile input ------------------------------------------------------------------------------
+
+
+def test_limits_refuse_before_any_check_runs() -> None:
+    with pytest.raises(LimitError) as caught:
+        checker.check(MESSAGE, references=False, limits=Limits(max_message_bytes=100))
+    assert caught.value.limit == "max_message_bytes"
+    with pytest.raises(LimitError) as caught:
+        checker.check(MESSAGE, references=False, limits=Limits(max_header_count=3))
+    assert caught.value.limit == "max_header_count"
+
+
+def test_a_calendar_beyond_the_limits_is_refused_not_an_internal_error() -> None:
+    calendar = invite.to_ics(
+        invite.Invite(
+            method="REQUEST",
+            organizer=invite.Person("alice@example.com"),
+            attendees=(invite.Attendee("bob@example.org"),),
+            summary="Review",
+            start=datetime(2026, 12, 1, 10, tzinfo=ZoneInfo("UTC")),
+            end=datetime(2026, 12, 1, 11, tzinfo=ZoneInfo("UTC")),
+        )
+    )
+    message = (
+        MESSAGE.replace(
+            b"text/plain; charset=us-ascii", b"text/calendar; method=REQUEST; charset=UTF-8"
+        ).split(b"\r\n\r\n")[0]
+        + b"\r\n\r\n"
+        + calendar
+    )
+    report = checker.check(message, references=False)
+    assert "internal-error" not in {f.rule for f in report.findings}
+    with pytest.raises(LimitError) as caught:  # VCALENDAR and VEVENT: two components
+        checker.check(message, references=False, limits=Limits(max_ics_components=1))
+    assert (caught.value.limit, caught.value.value) == ("max_ics_components", 2)
+
+
+def test_an_address_field_the_stdlib_cannot_parse_is_a_parse_error_finding() -> None:
+    """getaddresses() recursed once per 'x:' (found by fuzz/run.py); rules must not crash."""
+    hostile = MESSAGE.replace(b"From: ", b"From: " + b"x:" * 1_000, 1)
+    report = checker.check(hostile, references=False)
+    rules = {f.rule for f in report.findings}
+    assert "internal-error" not in rules
+    assert "parse-error" in rules
+
+
+def test_raised_limits_reach_every_parser_the_check_runs() -> None:
+    """1,500 header fields and 1,200 parts: refused by default, checked end to end when allowed."""
+    parts = b"".join(b"--p\r\nContent-Type: text/plain\r\n\r\npart\r\n" for _ in range(1_200))
+    head, _, _ = MESSAGE.partition(b"\r\n\r\n")
+    extra = b"".join(b"X-Trace-%d: relay\r\n" % i for i in range(1_500))
+    message = (
+        head.replace(b"text/plain; charset=us-ascii", b'multipart/mixed; boundary="p"')
+        + b"\r\n" + extra + b"\r\n" + parts + b"--p--\r\n"
+    )  # fmt: skip
+    signed = _dkim(message)
+    with pytest.raises(LimitError):
+        checker.check(signed, references=False, dkim_records=RECORDS)
+    roomy = Limits(max_header_count=2_000, max_mime_parts=2_000)
+    report = checker.check(signed, references=False, dkim_records=RECORDS, limits=roomy)
+    rules = {f.rule for f in report.findings}
+    assert "internal-error" not in rules
+    assert "transform-failed" not in rules
+    assert [row.kind for row in report.signatures] == ["dkim"]
+    assert report.signatures[0].valid

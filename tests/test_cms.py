@@ -12,8 +12,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 
 from conftest import MESSAGE, SENDER, DevPki, needs_openssl
-from mimeseal import cms, pki, references, smime
-from mimeseal.errors import CmsError, SigningError
+from mimeseal import cms, der, pki, references, smime
+from mimeseal.errors import CmsError, LimitError, SigningError
+from mimeseal.limits import Limits
 
 CONTENT = b"Content-Type: text/plain\r\n\r\nhello\r\n"
 
@@ -213,15 +214,15 @@ def _openssl_agrees(signed: bytes, dev: DevPki) -> None:
 
 def test_lifted_econtent_parse_equals_full_asn1crypto_parse(rsa_pki: DevPki) -> None:
     content = b"Content-Type: text/plain\r\n\r\n" + b"line\r\n" * 5000
-    der = cms.build_signed_data(
+    signed = cms.build_signed_data(
         content, key=rsa_pki.signer.key, cert=rsa_pki.signer.certificate, detached=False
     )
-    lifted = cms._lift_econtent(der)
+    lifted = der.lift_econtent(signed)
     assert lifted is not None
     small, econtent = lifted
     assert econtent == content
     assert len(small) < 4000
-    full = asn1_cms.ContentInfo.load(der)["content"]
+    full = asn1_cms.ContentInfo.load(signed)["content"]
     reduced = asn1_cms.ContentInfo.load(small)["content"]
     assert reduced["encap_content_info"]["content"].native is None
     for field in ("version", "digest_algorithms", "certificates", "signer_infos"):
@@ -237,4 +238,46 @@ def test_lifted_econtent_parse_equals_full_asn1crypto_parse(rsa_pki: DevPki) -> 
     ],
 )
 def test_lift_leaves_unusual_encodings_to_asn1crypto(der_hex: str) -> None:
-    assert cms._lift_econtent(bytes.fromhex(der_hex)) is None
+    assert der.lift_econtent(bytes.fromhex(der_hex)) is None
+
+
+# --- limits on hostile structures ----------------------------------------------------------------
+
+
+def test_certificate_and_signer_counts_are_limited(rsa_pki: DevPki) -> None:
+    der = cms.build_signed_data(
+        CONTENT, key=rsa_pki.signer.key, cert=rsa_pki.signer.certificate, chain=rsa_pki.signer.chain
+    )
+    assert len(cms.parse_signed_data(der, Limits(max_certificates=2)).certificates) == 2
+    with pytest.raises(LimitError) as caught:
+        cms.parse_signed_data(der, Limits(max_certificates=1))
+    assert (caught.value.limit, caught.value.value) == ("max_certificates", 2)
+    info = asn1_cms.ContentInfo.load(der)
+    info["content"]["signer_infos"] = [info["content"]["signer_infos"][0]] * 3
+    three = info.dump(force=True)
+    assert len(cms.parse_signed_data(three).signer_infos) == 3
+    with pytest.raises(LimitError) as caught:
+        cms.parse_signed_data(three, Limits(max_signers=2))
+    assert (caught.value.limit, caught.value.value) == ("max_signers", 3)
+
+
+@pytest.mark.parametrize("detached", [True, False])
+def test_structure_size_excludes_the_content(rsa_pki: DevPki, detached: bool) -> None:
+    """max_cms_bytes bounds certificates and signer infos; content is the message's to bound."""
+    content = b"x" * 200_000
+    der = cms.build_signed_data(
+        content, key=rsa_pki.signer.key, cert=rsa_pki.signer.certificate, detached=detached
+    )
+    structure = len(der) - (0 if detached else len(content))
+    assert structure < 5_000
+    assert cms.parse_signed_data(der, Limits(max_cms_bytes=5_000)).signer_infos
+    with pytest.raises(LimitError) as caught:
+        cms.parse_signed_data(der, Limits(max_cms_bytes=1_000))
+    assert caught.value.limit == "max_cms_bytes"
+    assert caught.value.value < 5_000  # the content was not counted
+
+
+def test_nested_indefinite_lengths_are_a_cms_error() -> None:
+    """100,000 nested indefinite-length SEQUENCEs: asn1crypto recurses; we report CmsError."""
+    with pytest.raises(CmsError, match="malformed"):
+        cms.parse_signed_data(b"\x30\x80" * 100_000 + b"\x00\x00" * 100_000)

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from conftest import MESSAGE
 from mimeseal import dkim
 from mimeseal.dkim.signing import DkimKey
-from mimeseal.errors import MimesealError
+from mimeseal.errors import LimitError, MimesealError
+from mimeseal.limits import Limits
 
 DOMAIN = "example.com"
 NOW = 1_790_000_000  # verification clock for mimeseal-made signatures (timestamp=NOW)
@@ -577,3 +578,47 @@ def test_arbitrary_signature_and_record_text_never_escape(value: str, record: st
     except MimesealError:
         return
     assert all(r.status in ("fail", "temperror", "permerror") for r in results)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+def test_more_signatures_than_the_limit_are_refused_before_any_is_judged(keys: Keys) -> None:
+    signed = MESSAGE
+    for _ in range(4):
+        signed = keys.sign(signed)
+    assert [r.status for r in keys.verify(signed, limits=Limits(max_dkim_signatures=4))] == [
+        "pass"
+    ] * 4
+    lookups: list[str] = []
+
+    def record(name: str) -> str | None:
+        lookups.append(name)
+        return keys.records.get(name)
+
+    with pytest.raises(LimitError) as caught:
+        keys.verify(signed, records=record, limits=Limits(max_dkim_signatures=3))  # type: ignore[arg-type]
+    assert (caught.value.limit, caught.value.value, caught.value.maximum) == (
+        "max_dkim_signatures",
+        4,
+        3,
+    )
+    assert lookups == []  # refused before a single key record was fetched
+
+
+def test_l_beyond_the_body_is_permerror_before_hashing(keys: Keys) -> None:
+    """An l= past the body is the signature's own claim: a permerror verdict, not a refusal."""
+    signed = hand_sign(MESSAGE, keys.ed, selector="ed", names=["from"], tags={"l": "999999"})
+    result = only(keys.verify(signed, strict=False))
+    assert result.status == "permerror"
+    assert "longer than the body" in result.reason
+
+
+def test_message_and_header_limits_apply(keys: Keys) -> None:
+    signed = keys.sign(MESSAGE)
+    with pytest.raises(LimitError) as caught:
+        keys.verify(signed, limits=Limits(max_message_bytes=len(signed) - 1))
+    assert caught.value.limit == "max_message_bytes"
+    with pytest.raises(LimitError) as caught:
+        keys.verify(signed, limits=Limits(max_header_bytes=64))
+    assert caught.value.limit == "max_header_bytes"  # the DKIM-Signature field itself

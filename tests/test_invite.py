@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mimeseal import mime
-from mimeseal.errors import InviteError
+from mimeseal.errors import InviteError, LimitError
 from mimeseal.invite import (
     Alarm,
     Attendee,
@@ -27,6 +27,7 @@ from mimeseal.invite import (
     to_message,
     validate,
 )
+from mimeseal.limits import DEPTH_CEILING, Limits
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ALICE = Person("alice@example.com", "Alice Example")
@@ -405,3 +406,110 @@ def test_invite_methods_mirror_the_module_functions() -> None:
     assert Invite.from_ics(invite.to_ics()) == invite
     raw = invite.to_message(ics_attachment=False)
     assert Invite.from_message(raw) == invite
+
+
+# --- hostile calendars and messages ------------------------------------------------------------
+
+_ICS = to_ics(request())
+
+
+def test_calendar_limits_are_checked_on_the_unfolded_text() -> None:
+    with pytest.raises(LimitError) as caught:
+        from_ics(_ICS, limits=Limits(max_ics_bytes=len(_ICS) - 1))
+    assert caught.value.limit == "max_ics_bytes"
+    components = _ICS.count(b"BEGIN:")
+    assert from_ics(_ICS, limits=Limits(max_ics_components=components)).uid
+    with pytest.raises(LimitError) as caught:
+        from_ics(_ICS, limits=Limits(max_ics_components=components - 1))
+    assert caught.value.limit == "max_ics_components"
+    # A BEGIN split by a fold still counts: the icalendar package unfolds it, so do the limits.
+    folded = _ICS.replace(b"BEGIN:VEVENT", b"BEG\r\n IN:VEVENT")
+    with pytest.raises(LimitError):
+        from_ics(folded, limits=Limits(max_ics_components=components - 1))
+
+
+def test_calendar_nesting_and_property_limits() -> None:
+    deep = b"BEGIN:VCALENDAR\r\n" + b"BEGIN:X-A\r\n" * 9 + b"END:X-A\r\n" * 9 + b"END:VCALENDAR\r\n"
+    with pytest.raises(LimitError) as caught:
+        from_ics(deep)
+    assert (caught.value.limit, caught.value.value) == ("max_ics_depth", 10)
+    lines = len(_ICS.splitlines())
+    with pytest.raises(LimitError) as caught:
+        from_ics(_ICS, limits=Limits(max_ics_properties=lines - 5))
+    assert caught.value.limit == "max_ics_properties"
+
+
+def test_calendar_must_be_utf8() -> None:
+    with pytest.raises(InviteError, match="UTF-8"):
+        from_ics(_ICS.replace(b"Quarterly", b"Quarterly \xff"))
+
+
+def test_a_line_icalendar_cannot_read_is_an_error_not_skipped() -> None:
+    """icalendar drops a line without ':' and goes on; the summary would be cut silently."""
+    broken = _ICS.replace(b"SUMMARY:", b"SUMMARY:first half\r\nsecond half without a fold\r\nX:")
+    with pytest.raises(InviteError, match="folded without the leading space"):
+        from_ics(broken)
+
+
+def test_an_unknown_or_contradictory_tzid_is_an_error() -> None:
+    """An unknown TZID leaves a floating time; a TZID on a Z time contradicts itself."""
+    calendar = (
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:REQUEST\r\nBEGIN:VEVENT\r\n"
+        b"UID:x@example.com\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:x\r\n"
+        b"DTSTART;TZID=Nowhere/Land:20261201T100000\r\nORGANIZER:mailto:alice@example.com\r\n"
+        b"ATTENDEE:mailto:bob@example.org\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    with pytest.raises(InviteError, match="Nowhere/Land"):
+        from_ics(calendar)
+    with pytest.raises(InviteError, match="forbids a TZID on UTC times"):
+        from_ics(
+            calendar.replace(
+                b"TZID=Nowhere/Land:20261201T100000", b"TZID=Europe/Berlin:20261201T100000Z"
+            )
+        )
+    utc = from_ics(calendar.replace(b"TZID=Nowhere/Land", b"TZID=UTC")).start
+    assert utc == datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+    berlin = from_ics(calendar.replace(b"TZID=Nowhere/Land", b"TZID=Europe/Berlin")).start
+    assert berlin == datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN)
+
+
+def test_message_method_must_match_the_calendar() -> None:
+    message = to_message(request())
+    assert from_message(message).method == "REQUEST"
+    cancelled = message.replace(b"METHOD:REQUEST", b"METHOD:CANCEL")
+    with pytest.raises(InviteError, match="RFC 6047"):
+        from_message(cancelled)
+
+
+def test_message_charset_is_honoured_and_checked() -> None:
+    ics = _ICS.replace(b"Quarterly", "Quartal über".encode("latin-1"))
+    part = b'Content-Type: text/calendar; method=REQUEST; charset="ISO-8859-1"\r\n\r\n' + ics
+    assert from_message(part).summary == "Quartal über review"
+    with pytest.raises(InviteError, match="x-martian"):
+        from_message(part.replace(b"ISO-8859-1", b"x-martian"))
+    with pytest.raises(InviteError, match="not valid"):  # found by fuzz/run.py: ValueError
+        from_message(part.replace(b"ISO-8859-1", b"utf-8\x00"))
+
+
+def test_message_walk_is_bounded() -> None:
+    """Nesting used to end in RecursionError; now it is a LimitError at the limit."""
+    body = b"\r\nx\r\n"
+    for level in range(150):
+        body = (
+            f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'.encode()
+            + body
+            + f"\r\n--b{level}--\r\n".encode()
+        )
+    with pytest.raises(LimitError) as caught:
+        Invite.from_message(body)
+    assert caught.value.limit == "max_mime_depth"
+    with pytest.raises(InviteError, match="no text/calendar"):
+        Invite.from_message(body, limits=Limits(max_mime_depth=DEPTH_CEILING))
+
+
+def test_hostile_values_are_quoted_briefly_in_errors() -> None:
+    """A METHOD of 3,000 characters came back whole in the error (found by the properties)."""
+    hostile = _ICS.replace(b"METHOD:REQUEST", b"METHOD:" + b"X" * 3_000)
+    with pytest.raises(InviteError, match="unknown iTIP method") as caught:
+        from_ics(hostile)
+    assert len(str(caught.value)) < 300

@@ -7,13 +7,15 @@ import contextlib
 import quopri
 import re
 import secrets
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mimeseal import mime
-from mimeseal.errors import HeaderInjectionError, MessageError, MimesealError
+from mimeseal.errors import HeaderInjectionError, LimitError, MessageError, MimesealError
+from mimeseal.limits import DEPTH_CEILING, Limits
 
 LINE_ENDS = (b"\r\n", b"\r", b"\n")
 
@@ -929,3 +931,74 @@ def test_is_transport_safe_matches_the_naive_definition(chunks: list[bytes]) -> 
     assert mime.has_bare_line_ends(data) == (
         not all(b"\r" not in line and b"\n" not in line for line in data.split(b"\r\n"))
     )
+
+
+# --- hostile input: limits and linear-time parsing ---------------------------------------------
+
+
+def test_parse_headers_refuses_more_fields_than_the_limit() -> None:
+    block = b"".join(b"X-%d: v\r\n" % i for i in range(12))
+    assert len(mime.parse_headers(block, Limits(max_header_count=12))) == 12
+    with pytest.raises(LimitError) as caught:
+        mime.parse_headers(block, Limits(max_header_count=11))
+    assert (caught.value.limit, caught.value.value, caught.value.maximum) == (
+        "max_header_count",
+        12,
+        11,
+    )
+
+
+def test_parse_headers_refuses_a_field_longer_than_the_limit() -> None:
+    folded = b"Subject: a" + b"\r\n b" * 10 + b"\r\n"
+    assert mime.parse_headers(folded, Limits(max_header_bytes=len(folded)))[0].raw == folded
+    with pytest.raises(LimitError, match="Subject") as caught:
+        mime.parse_headers(folded, Limits(max_header_bytes=len(folded) - 1))
+    assert caught.value.limit == "max_header_bytes"
+
+
+def test_a_field_folded_into_many_lines_is_parsed_in_linear_time() -> None:
+    """Appending each continuation line to the field copied it once per line (quadratic)."""
+    folded = b"Subject: a" + b"\r\n b" * 200_000 + b"\r\n"
+    started = time.perf_counter()
+    [field] = mime.parse_headers(folded, Limits(max_header_bytes=len(folded)))
+    assert field.raw == folded
+    assert time.perf_counter() - started < 1.0
+
+
+def test_split_multipart_stops_at_the_first_part_over_the_limit() -> None:
+    body = b"--b\r\n\r\n" * 6 + b"--b--\r\n"
+    assert len(mime.split_multipart(body, "b", max_parts=6).parts) == 6
+    with pytest.raises(LimitError) as caught:
+        mime.split_multipart(body, "b", max_parts=5)
+    assert caught.value.limit == "max_mime_parts"
+    unclosed = b"--b\r\n\r\n" * 6  # the last part runs to the end: 6 parts as well
+    with pytest.raises(LimitError):
+        mime.split_multipart(unclosed, "b", max_parts=5)
+
+
+def _nested(levels: int) -> bytes:
+    body = b"Content-Type: text/plain\r\n\r\n\xe9\r\n"
+    for level in range(levels):
+        body = (
+            f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'.encode()
+            + body
+            + f"\r\n--b{level}--\r\n".encode()
+        )
+    return body
+
+
+def test_prepare_7bit_is_not_limited_but_for_the_recursion_ceiling() -> None:
+    """The sender's own message: 150 levels are prepared, past the ceiling is refused."""
+    assert b"=E9" in mime.prepare_7bit(_nested(150))
+    with pytest.raises(LimitError, match="nested"):
+        mime.prepare_7bit(_nested(DEPTH_CEILING + 1))
+
+
+def test_parse_addresses_refuses_what_the_stdlib_would_recurse_on() -> None:
+    """getaddresses() recurses once per group opener: 1,000 'x:' raise RecursionError."""
+    assert mime.parse_addresses(["Team: a@example.com, b@example.com;"]) == [
+        ("", "a@example.com"),
+        ("", "b@example.com"),
+    ]
+    with pytest.raises(MessageError, match="group syntax"):
+        mime.parse_addresses(["From:" * 1_000])

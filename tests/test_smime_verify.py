@@ -17,8 +17,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import MESSAGE, SENDER, DevPki, multipart_signed, needs_certtool, needs_openssl
-from mimeseal import cms, pki, smime
-from mimeseal.errors import CmsError, MessageError, MimesealError, VerificationInputError
+from mimeseal import cms, der, pki, smime
+from mimeseal.errors import (
+    CmsError,
+    LimitError,
+    MessageError,
+    MimesealError,
+    VerificationInputError,
+)
+from mimeseal.limits import Limits
 from mimeseal.mime import to_crlf
 from mimeseal.smime.parts import decode_base64_strict, iter_signed_entities
 from mimeseal.smime.signing import split_entity
@@ -365,15 +372,19 @@ def test_no_trust_anchors(rsa_pki: DevPki) -> None:
 
 
 def test_deep_nesting_is_refused(rsa_pki: DevPki) -> None:
-    body = b"x\r\n"
+    body = b"\r\nx\r\n"  # a part with no header fields
     for level in range(40):
         body = (
             f'Content-Type: multipart/mixed; boundary="b{level}"\r\n\r\n--b{level}\r\n'.encode()
             + body
             + f"\r\n--b{level}--\r\n".encode()
         )
-    with pytest.raises(VerificationInputError, match="nested"):
+    with pytest.raises(LimitError, match="nested") as caught:
         smime.verify(OUTER + body, trust=rsa_pki.trust)
+    assert caught.value.limit == "max_mime_depth"
+    # The same message is judged when the caller allows the depth.
+    verdict = smime.verify(OUTER + body, trust=rsa_pki.trust, limits=Limits(max_mime_depth=64))
+    assert [p.code for p in verdict.problems] == ["no-signature"]
 
 
 @settings(
@@ -449,6 +460,35 @@ def test_accepts_openssl_streamed_ber_signature(rsa_pki: DevPki, tmp_path: Path)
     )  # fmt: skip
     message = OUTER + (tmp_path / "out.eml").read_bytes()
     entity = next(iter_signed_entities(message))
-    assert cms._lift_econtent(entity.cms_der) is None  # really BER
+    assert der.lift_econtent(entity.cms_der) is None  # really BER
     verdict = smime.verify(message, trust=rsa_pki.trust)
     assert verdict.valid, verdict.all_problems()
+
+
+def test_a_from_field_the_stdlib_would_recurse_on_is_a_message_error(rsa_pki: DevPki) -> None:
+    """email.utils.getaddresses recursed once per 'x:' group opener (found by fuzz/run.py)."""
+    signed = _sign(rsa_pki)
+    hostile = signed.replace(b"From: ", b"From: " + b"From:" * 1_000, 1)
+    with pytest.raises(MessageError, match="group syntax"):
+        smime.verify(hostile, trust=rsa_pki.trust)
+
+
+def test_limits_reach_the_cms_parser(rsa_pki: DevPki) -> None:
+    signed = _sign(rsa_pki, chain=rsa_pki.signer.chain)  # two certificates in the CMS
+    with pytest.raises(LimitError) as caught:
+        smime.verify(signed, trust=rsa_pki.trust, limits=Limits(max_certificates=1))
+    assert caught.value.limit == "max_certificates"
+    with pytest.raises(LimitError) as caught:
+        smime.verify(signed, trust=rsa_pki.trust, limits=Limits(max_message_bytes=100))
+    assert caught.value.limit == "max_message_bytes"
+
+
+def test_hostile_values_are_quoted_briefly_in_errors(rsa_pki: DevPki) -> None:
+    """A 5,000-character media type came back whole in the error (found by the properties)."""
+    signed = _sign(rsa_pki)
+    hostile = signed.replace(
+        b"Content-Type: application/pkcs7-signature", b"Content-Type: application/" + b"x" * 5_000
+    )
+    with pytest.raises(VerificationInputError) as caught:
+        smime.verify(hostile, trust=rsa_pki.trust)
+    assert len(str(caught.value)) < 300

@@ -6,7 +6,8 @@ object's ``sign`` method only, so any object implementing ``cryptography``'s pri
 interface (a KMS or HSM signer) works.
 
 The signature covers the DER encoding of the signed attributes as a SET OF (tag 0x31), never the
-``[0] IMPLICIT`` bytes stored in the SignerInfo (RFC 5652 §5.4).
+``[0] IMPLICIT`` bytes stored in the SignerInfo (RFC 5652 §5.4). The DER fast paths that keep
+large content from being copied are in :mod:`mimeseal.der`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
-from mimeseal.errors import CmsError, SigningError, UnsupportedKeyError
+from mimeseal.der import VERSION_1, assemble_signed_data, lift_econtent, tlv
+from mimeseal.errors import CmsError, LimitError, SigningError, UnsupportedKeyError
+from mimeseal.limits import Limits, resolve, shown
+from mimeseal.limits import check as check_limit
 from mimeseal.verdict import Problem
 
 RsaPadding = Literal["pkcs1v15", "pss"]
@@ -105,10 +109,10 @@ def _signing_certificate_v2_attribute(
     Encoded by hand: asn1crypto has no class for it and copies the issuer name several times.
     ESSCertIDv2's hashAlgorithm is left out because SHA-256 is its DEFAULT (DER omits it).
     """
-    issuer_serial = _tlv(0x30, _tlv(0x30, _tlv(0xA4, issuer_der)), serial_der)
-    cert_id = _tlv(0x30, _tlv(0x04, hashlib.sha256(cert_der).digest()), issuer_serial)
-    value = _tlv(0x30, _tlv(0x30, cert_id))
-    return _tlv(0x30, _OID_SIGNING_CERTIFICATE_V2, _tlv(0x31, value))
+    issuer_serial = tlv(0x30, tlv(0x30, tlv(0xA4, issuer_der)), serial_der)
+    cert_id = tlv(0x30, tlv(0x04, hashlib.sha256(cert_der).digest()), issuer_serial)
+    value = tlv(0x30, tlv(0x30, cert_id))
+    return tlv(0x30, _OID_SIGNING_CERTIFICATE_V2, tlv(0x31, value))
 
 
 _OID_SIGNING_CERTIFICATE_V2 = core.ObjectIdentifier(OID_SIGNING_CERTIFICATE_V2).dump()
@@ -199,73 +203,24 @@ def build_signed_data(
         _SMIME_CAPABILITIES_ATTRIBUTE,
         _signing_certificate_v2_attribute(cert_ders[0], issuer_der, serial_der),
     ]
-    to_be_signed = _tlv(0x31, *sorted(attributes))  # DER orders a SET OF by encoding
+    to_be_signed = tlv(0x31, *sorted(attributes))  # DER orders a SET OF by encoding
     signature = _raw_sign(key, to_be_signed, digest, rsa_padding)
     digest_algorithm = algos.DigestAlgorithm({"algorithm": asn1_digest}).dump()
-    signer_info = _tlv(
+    signer_info = tlv(
         0x30,
-        _VERSION_1,
-        _tlv(0x30, issuer_der, serial_der),  # IssuerAndSerialNumber
+        VERSION_1,
+        tlv(0x30, issuer_der, serial_der),  # IssuerAndSerialNumber
         digest_algorithm,
         b"\xa0" + to_be_signed[1:],  # the same attributes as [0] IMPLICIT
         algos.SignedDigestAlgorithm(_signature_algorithm(key, digest, rsa_padding)).dump(),
-        _tlv(0x04, signature),
+        tlv(0x04, signature),
     )
-    return _assemble_signed_data(
+    return assemble_signed_data(
         digest_algorithm=digest_algorithm,
         certificates=cert_ders,
         signer_info=signer_info,
         content=None if detached else pieces,
     )
-
-
-_OID_DATA = bytes.fromhex("06092a864886f70d010701")
-_OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
-_VERSION_1 = bytes.fromhex("020101")
-
-
-def _der_header(tag: int, length: int) -> bytes:
-    if length < 0x80:
-        return bytes((tag, length))
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((tag, 0x80 | len(size))) + size
-
-
-def _tlv(tag: int, *parts: bytes) -> bytes:
-    return _der_header(tag, sum(map(len, parts))) + b"".join(parts)
-
-
-def _assemble_signed_data(
-    *,
-    digest_algorithm: bytes,
-    certificates: list[bytes],
-    signer_info: bytes,
-    content: Sequence[bytes | memoryview] | None,
-) -> bytes:
-    """DER ContentInfo(SignedData) from already-encoded pieces (RFC 5652 §5.1).
-
-    asn1crypto re-encodes every certificate and copies a large eContent once per nesting
-    level; assembling the few outer headers here keeps signing cost flat and copies the
-    content exactly once. SET OF members are sorted, as DER requires.
-    """
-    unique_certs = sorted(set(certificates))
-    pieces = tuple(content or ())
-    size = sum(map(len, pieces))
-    encap = len(_OID_DATA)
-    if content is not None:
-        octets = _der_header(0x04, size)
-        explicit_econtent = _der_header(0xA0, len(octets) + size) + octets
-        encap += len(explicit_econtent) + size
-    before = _VERSION_1 + _tlv(0x31, digest_algorithm) + _der_header(0x30, encap) + _OID_DATA
-    if content is not None:
-        before += explicit_econtent
-    after = _tlv(0xA0, *unique_certs) + _tlv(0x31, signer_info)
-    body_len = len(before) + size + len(after)
-    signed_data_head = _der_header(0x30, body_len)
-    explicit = _der_header(0xA0, len(signed_data_head) + body_len)
-    info_len = len(_OID_SIGNED_DATA) + len(explicit) + len(signed_data_head) + body_len
-    head = _der_header(0x30, info_len) + _OID_SIGNED_DATA + explicit + signed_data_head + before
-    return b"".join((head, *pieces, after))
 
 
 # --- parsing and checking --------------------------------------------------------------------
@@ -293,18 +248,23 @@ class CmsSignerCheck:
     problems: tuple[Problem, ...]
 
 
-def parse_signed_data(der: bytes) -> ParsedSignedData:
+def parse_signed_data(der: bytes, limits: Limits | None = None) -> ParsedSignedData:
     """Parse DER ContentInfo(SignedData); anything malformed raises :class:`CmsError`.
 
-    A large eContent is lifted out first (see :func:`_lift_econtent`), so asn1crypto, which
-    copies content once per nesting level, only ever sees the small remainder.
+    A large eContent is lifted out first (:func:`mimeseal.der.lift_econtent`), so asn1crypto,
+    which copies content once per nesting level, only ever sees the small remainder. The structure
+    without its eContent, its certificates and its SignerInfos are bounded by ``limits``
+    (:class:`~mimeseal.errors.LimitError`), checked before any certificate is loaded.
     """
-    lifted = _lift_econtent(der)
+    limits = resolve(limits)
+    lifted = lift_econtent(der)
+    if lifted is not None:
+        check_limit(limits, "max_cms_bytes", len(lifted[0]), "octets of CMS structure")
     try:
         info = cms.ContentInfo.load(der if lifted is None else lifted[0], strict=True)
         if info["content_type"].native != "signed_data":
             raise CmsError(
-                f"the CMS structure is {info['content_type'].native!r}, not signed-data; "
+                f"the CMS structure is {shown(info['content_type'].native)!r}, not signed-data; "
                 "only signed messages can be verified"
             )
         signed = info["content"]
@@ -313,14 +273,20 @@ def parse_signed_data(der: bytes) -> ParsedSignedData:
         econtent = None if raw_content.native is None else bytes(raw_content.native)
         if lifted is not None:
             econtent = lifted[1]
+        else:  # BER or another layout: the content was inside what asn1crypto just parsed
+            structure = len(der) - len(econtent or b"")
+            check_limit(limits, "max_cms_bytes", structure, "octets of CMS structure")
+        choices = signed["certificates"] or []
+        check_limit(limits, "max_certificates", len(choices), "certificates in the CMS structure")
+        signer_infos = tuple(signed["signer_infos"])
+        check_limit(limits, "max_signers", len(signer_infos), "SignerInfos in the CMS structure")
         certificates = []
-        for choice in signed["certificates"] or []:
+        for choice in choices:
             if choice.name == "certificate":
                 cert = x509.load_der_x509_certificate(choice.chosen.dump())
                 # cryptography parses lazily; make a malformed field fail here, not later.
                 _ = (cert.subject, cert.issuer, cert.extensions, cert.not_valid_after_utc)
                 certificates.append(cert)
-        signer_infos = tuple(signed["signer_infos"])
         for signer_info in signer_infos:
             signer_info.native  # noqa: B018 - force a full parse now, inside this try
         return ParsedSignedData(
@@ -329,70 +295,13 @@ def parse_signed_data(der: bytes) -> ParsedSignedData:
             certificates=tuple(certificates),
             signer_infos=signer_infos,
         )
-    except CmsError:
+    except (CmsError, LimitError):
         raise
     except Exception as exc:  # asn1crypto raises many types on hostile input
         raise CmsError(
             f"the CMS signature is malformed or truncated ({type(exc).__name__}); the message "
             "was damaged in transit or was not produced by an S/MIME signer"
         ) from None
-
-
-@dataclass(frozen=True)
-class _Tlv:
-    tag: int
-    start: int  # first content octet
-    end: int  # one past the last content octet
-
-
-def _read_tlv(der: bytes, pos: int, tag: int) -> _Tlv | None:
-    """The definite-length DER element with ``tag`` at ``pos``, or None for anything else."""
-    if pos + 2 > len(der) or der[pos] != tag:
-        return None
-    first = der[pos + 1]
-    if first < 0x80:
-        start, length = pos + 2, first
-    else:
-        size = first & 0x7F
-        if size == 0 or size > 8 or pos + 2 + size > len(der):
-            return None  # indefinite (BER) or absurd lengths: leave them to asn1crypto
-        start, length = pos + 2 + size, int.from_bytes(der[pos + 2 : pos + 2 + size], "big")
-    if start + length > len(der):
-        return None
-    return _Tlv(tag, start, start + length)
-
-
-def _lift_econtent(der: bytes) -> tuple[bytes, bytes] | None:
-    """Split an attached-content SignedData into (the same DER without eContent, eContent).
-
-    Only the plain definite-length DER layout is handled; anything else (BER, constructed
-    OCTET STRINGs, detached signatures) returns None and is parsed by asn1crypto as is.
-    """
-    info = _read_tlv(der, 0, 0x30)
-    if (
-        info is None
-        or info.end != len(der)
-        or der[info.start : info.start + 11] != _OID_SIGNED_DATA
-    ):
-        return None
-    wrapper = _read_tlv(der, info.start + 11, 0xA0)
-    signed = wrapper and _read_tlv(der, wrapper.start, 0x30)
-    version = signed and _read_tlv(der, signed.start, 0x02)
-    algorithms = version and _read_tlv(der, version.end, 0x31)
-    encap = algorithms and _read_tlv(der, algorithms.end, 0x30)
-    content_type = encap and _read_tlv(der, encap.start, 0x06)
-    explicit = content_type and _read_tlv(der, content_type.end, 0xA0)
-    octets = explicit and _read_tlv(der, explicit.start, 0x04)
-    if not (wrapper and signed and algorithms and encap and content_type and explicit and octets):
-        return None
-    if not (octets.end == explicit.end == encap.end and signed.end == wrapper.end == info.end):
-        return None
-    new_encap = _tlv(0x30, der[encap.start : content_type.end])
-    signed_der = _tlv(
-        0x30, der[signed.start : algorithms.end], new_encap, der[encap.end : signed.end]
-    )
-    small = _tlv(0x30, _OID_SIGNED_DATA, _tlv(0xA0, signed_der))
-    return small, der[octets.start : octets.end]
 
 
 def _find_certificate(
@@ -470,7 +379,7 @@ def _verify_raw(
                 return "Ed25519 signature but the certificate key is not Ed25519"
             public_key.verify(signature, data)
         else:
-            return f"signature algorithm {name} is not accepted (RFC 8551 §2.2)"
+            return f"signature algorithm {shown(name)} is not accepted (RFC 8551 §2.2)"
     except InvalidSignature:
         return "the signature does not match the signed data and the certificate's key"
     except (ValueError, TypeError, KeyError) as exc:
@@ -510,7 +419,7 @@ def check_signer(
         problems.append(
             Problem(
                 "weak-digest",
-                f"digest algorithm {asn1_digest} is not accepted; only SHA-256, SHA-384 and "
+                f"digest algorithm {shown(asn1_digest)} is not accepted; only SHA-256, SHA-384 and "
                 "SHA-512 are (RFC 8551 §2.1)",
             )
         )

@@ -2,22 +2,26 @@
 
 Signatures cover bytes, so these helpers never re-serialize a message through ``email``:
 they split, slice and rebuild at the byte level and keep every raw header exactly as it was.
-``email`` is used only to *read* parameters out of a header value.
+``email`` is used only to *read* parameters out of a header value. Header parsing is bounded
+by :mod:`mimeseal.limits`; multipart splitting lives in :mod:`mimeseal.multipart` (re-exported).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import itertools
 import re
-import secrets
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from email.message import Message
-from email.utils import collapse_rfc2231_value
+from email.utils import collapse_rfc2231_value, getaddresses
 
 from mimeseal.errors import HeaderInjectionError, MessageError
+from mimeseal.limits import UNLIMITED, Limits, PartBudget, limit_error, resolve, shown
+from mimeseal.multipart import MultipartBody as MultipartBody
+from mimeseal.multipart import choose_boundary as choose_boundary
+from mimeseal.multipart import join_multipart as join_multipart
+from mimeseal.multipart import split_multipart as split_multipart
 
 CRLF = b"\r\n"
 MAX_LINE = 998  # RFC 5322 §2.1.1: at most 998 octets before CRLF.
@@ -154,33 +158,74 @@ def split_message(data: bytes) -> tuple[bytes, bytes]:
     return data[:block_end], data[body_start:]
 
 
-def parse_headers(block: bytes) -> list[RawHeader]:
+def parse_headers(block: bytes, limits: Limits | None = None) -> list[RawHeader]:
     """Parse a header block into raw fields, keeping every byte of each field.
 
-    Raises :class:`MessageError` for a line that is neither a field nor a continuation.
+    Raises :class:`MessageError` for a line that is neither a field nor a continuation, and
+    :class:`~mimeseal.errors.LimitError` past ``max_header_count`` fields or a field longer
+    than ``max_header_bytes`` (counted as the lines arrive, so a bomb is refused early).
+    A field's continuation lines are joined once, at its end: appending them one by one would
+    copy the field once per line (minutes for a field folded into 100,000 lines).
     """
+    limits = resolve(limits)
+    max_count, max_bytes = limits.max_header_count, limits.max_header_bytes
     headers: list[RawHeader] = []
+    name, lines, size = "", list[bytes](), 0
     for line in block.splitlines(keepends=True):
         if line[:1] in (b" ", b"\t"):
-            if not headers:
+            if not lines:
                 raise MessageError(
                     "the message starts with a continuation line; the first header line must be "
                     "'Name: value'"
                 )
-            last = headers[-1]
-            headers[-1] = RawHeader(last.name, last.raw + line)
+            lines.append(line)
+        elif line.strip(b"\r\n"):
+            field_name, sep, _ = line.partition(b":")
+            if not sep or not _HEADER_NAME.fullmatch(field_name):
+                shown = line[:40].decode("ascii", "replace").rstrip()
+                raise MessageError(
+                    f"not a header field: {shown!r}; each header line must be 'Name: value' "
+                    "and the header block must end with a blank line"
+                )
+            if lines:
+                headers.append(RawHeader(name, b"".join(lines)))  # one line: no copy
+                if len(headers) >= max_count:
+                    fields = len(re.findall(rb"(?:^|\n)[^ \t\r\n]", block))  # for the message
+                    raise limit_error("max_header_count", fields, max_count, "header fields")
+            name, lines, size = field_name.decode("ascii"), [line], 0
+        else:
             continue
-        if line.strip(b"\r\n") == b"":
-            continue
-        name, sep, _ = line.partition(b":")
-        if not sep or not _HEADER_NAME.fullmatch(name):
-            shown = line[:40].decode("ascii", "replace").rstrip()
-            raise MessageError(
-                f"not a header field: {shown!r}; each header line must be 'Name: value' "
-                "and the header block must end with a blank line"
-            )
-        headers.append(RawHeader(name.decode("ascii"), line))
+        size += len(line)
+        if size > max_bytes:
+            what = f"octets in the {name[:40]} field"
+            raise limit_error("max_header_bytes", size, max_bytes, what, at_least=True)
+    if lines:
+        headers.append(RawHeader(name, b"".join(lines)))
     return headers
+
+
+MAX_ADDRESS_COLONS = 64  # a From, To or Cc value holds a few; the stdlib recurses per group
+
+
+def check_addresses(values: Iterable[str]) -> None:
+    """Refuse address-list values that ``email.utils.getaddresses`` cannot parse safely.
+
+    The stdlib parser recurses once per group opener (``:`` without a ``;``), so a field of
+    1,000 ``x:`` pieces raises RecursionError; such a value raises :class:`MessageError`.
+    """
+    for value in values:
+        if value.count(":") > MAX_ADDRESS_COLONS:
+            raise MessageError(
+                f"an address field has {value.count(':')} ':' characters (group syntax); "
+                f"more than {MAX_ADDRESS_COLONS} cannot be a real address list"
+            )
+
+
+def parse_addresses(values: Iterable[str]) -> list[tuple[str, str]]:
+    """``email.utils.getaddresses`` after :func:`check_addresses`."""
+    values = list(values)
+    check_addresses(values)
+    return getaddresses(values)
 
 
 def header_values(headers: Iterable[RawHeader], name: str) -> list[str]:
@@ -231,93 +276,6 @@ def parse_content_type(value: str | None) -> ContentType:
 def content_type_of(headers: Iterable[RawHeader]) -> ContentType:
     """The Content-Type of an entity from its raw headers."""
     return parse_content_type(first_header(headers, "Content-Type"))
-
-
-def choose_boundary(*contents: bytes, prefix: str = "=_mimeseal_") -> str:
-    """A random boundary that occurs in none of ``contents`` (RFC 2046 §5.1.1)."""
-    while True:
-        boundary = prefix + secrets.token_hex(12)
-        encoded = boundary.encode("ascii")
-        if not any(encoded in content for content in contents):
-            return boundary
-
-
-@dataclass(frozen=True)
-class MultipartBody:
-    """A multipart body split at its delimiters, every slice a view of the original bytes.
-
-    ``parts`` are the body parts exactly as they stand between delimiters: the CRLF before each
-    delimiter belongs to the delimiter (RFC 2046 §5.1.1), so it is not part of the part.
-    """
-
-    preamble: bytes
-    parts: tuple[bytes, ...]
-    epilogue: bytes
-    closed: bool
-
-
-def _delimiter_lines(body: bytes, delimiter: bytes) -> Iterator[tuple[int, int, bool]]:
-    """(start, end, is_close) of each delimiter line, up to and including the close delimiter.
-
-    A delimiter line starts the body or follows a line end (which belongs to it, RFC 2046
-    §5.1.1), may carry transport padding, and ends with a line end (consumed) or the body's end.
-    ``bytes.find`` jumps between candidates; a regex would test every byte of a large body.
-    """
-    pos = body.find(delimiter)
-    while pos != -1:
-        if pos == 0 or body[pos - 1] == 10:  # at the start or right after LF
-            start = pos - 2 if pos >= 2 and body[pos - 2 : pos] == CRLF else max(pos - 1, 0)
-            end = pos + len(delimiter)
-            is_close = body[end : end + 2] == b"--"
-            if is_close:
-                end += 2
-            while end < len(body) and body[end] in (32, 9):
-                end += 1
-            if body[end : end + 2] == CRLF:
-                end += 2
-            elif body[end : end + 1] == b"\n":
-                end += 1
-            elif end != len(body):
-                pos = body.find(delimiter, pos + 1)  # "--boundaryX": not a delimiter
-                continue
-            yield start, end, is_close
-            if is_close:
-                return
-            pos = body.find(delimiter, end)
-            continue
-        pos = body.find(delimiter, pos + 1)
-
-
-def split_multipart(body: bytes, boundary: str) -> MultipartBody:
-    """Split a CRLF multipart body at ``--boundary`` lines without re-encoding anything."""
-    delimiter = b"--" + boundary.encode("ascii", "replace")
-    positions = list(_delimiter_lines(body, delimiter))
-    if not positions:
-        raise MessageError(
-            f"multipart body has no '--{boundary}' delimiter line; the boundary parameter does "
-            "not match the body (was the message re-encoded after it was built?)"
-        )
-    preamble = body[: positions[0][0]]
-    parts = []
-    for (_, end, is_close), (next_start, _, _) in itertools.pairwise(positions):
-        if is_close:
-            break
-        parts.append(body[end:next_start])
-    _, last_end, closed = positions[-1]
-    epilogue = body[last_end:] if closed else b""
-    if not closed:
-        parts.append(body[last_end:])
-    return MultipartBody(preamble, tuple(parts), epilogue, closed)
-
-
-def join_multipart(parts: Sequence[bytes], boundary: str, *, preamble: bytes = b"") -> bytes:
-    """Assemble a multipart body: optional preamble, each part between delimiters, close."""
-    delimiter = b"--" + boundary.encode("ascii")
-    out = [preamble + CRLF if preamble else b""]
-    for part in parts:
-        out += [delimiter, CRLF, part, CRLF]
-    out += [delimiter, b"--", CRLF]
-    return b"".join(out)
 
 
 def check_header_value(name: str, value: str) -> None:
@@ -422,7 +380,8 @@ def decode_transfer_encoding(body: bytes, encoding: str | None) -> bytes:
     if cte == "quoted-printable":
         return binascii.a2b_qp(body)
     raise MessageError(
-        f"unknown Content-Transfer-Encoding {encoding!r}; use 7bit, quoted-printable or base64"
+        f"unknown Content-Transfer-Encoding {shown(encoding)!r}; use 7bit, quoted-printable "
+        "or base64"
     )
 
 
@@ -434,7 +393,13 @@ def prepare_7bit(entity: bytes) -> bytes:
     Content-Transfer-Encoding header is replaced. Multiparts are handled part by part, keeping
     their boundaries. Line ends are made CRLF in headers and text, never inside non-text data,
     whose CR and LF bytes are data. Headers must already be ASCII (RFC 2047 is the composer's job).
+    The sender's own message is not limited, except for the recursion ceiling.
     """
+    return _prepare_7bit(entity, PartBudget(UNLIMITED), 0)
+
+
+def _prepare_7bit(entity: bytes, budget: PartBudget, depth: int) -> bytes:
+    budget.enter(depth)
     if is_transport_safe(entity):
         return entity
     block, body = split_message(entity)
@@ -454,8 +419,9 @@ def prepare_7bit(entity: bytes) -> bytes:
         boundary = ctype.param("boundary")
         if not boundary:
             raise MessageError("a multipart entity has no boundary parameter")
-        split = split_multipart(body, boundary)
-        parts = [prepare_7bit(part) for part in split.parts]
+        split = split_multipart(body, boundary, max_parts=budget.remaining())
+        budget.add(len(split.parts))
+        parts = [_prepare_7bit(part, budget, depth + 1) for part in split.parts]
         preamble, epilogue = to_crlf(split.preamble), to_crlf(split.epilogue)
         preamble = preamble if is_transport_safe(preamble) else b""
         epilogue = epilogue if is_transport_safe(epilogue) else b""
@@ -464,7 +430,7 @@ def prepare_7bit(entity: bytes) -> bytes:
         joined = join_multipart(parts, boundary, preamble=preamble.rstrip(b"\r\n"))
         return kept + CRLF + joined + epilogue
     if ctype.type == "message/rfc822":
-        return block + CRLF + prepare_7bit(body)
+        return block + CRLF + _prepare_7bit(body, budget, depth + 1)
     cte_value = first_header(headers, "Content-Transfer-Encoding")
     raw = (cte_value or "7bit").strip().lower() in _RAW_ENCODINGS
     if raw and ctype.maintype != "text":

@@ -25,9 +25,8 @@ from cryptography.x509.verification import (
 )
 
 from mimeseal.errors import VerificationInputError
+from mimeseal.limits import Limits, resolve
 from mimeseal.verdict import Problem
-
-MAX_CHAIN_DEPTH = 8
 
 
 def _eku_allows_email(
@@ -59,18 +58,26 @@ def validate_chain(
     intermediates: Sequence[x509.Certificate],
     trust: Sequence[x509.Certificate],
     at: datetime,
+    *,
+    limits: Limits | None = None,
 ) -> ChainResult:
-    """Build and check a path from ``leaf`` to one of ``trust`` at time ``at``."""
+    """Build and check a path from ``leaf`` to one of ``trust`` at time ``at``.
+
+    A path needing more than ``limits.max_chain_length`` certificates (leaf and anchor
+    included) is not searched further: the verdict is ``chain-too-long``, not an exception,
+    because the length is the signer's claim (see :mod:`mimeseal.limits`).
+    """
     if not trust:
         raise VerificationInputError(
             "no trust anchors given; pass the CA certificate(s) you trust (CLI: --trust CA.pem)"
         )
+    max_length = resolve(limits).max_chain_length
     try:
         verifier = (
             PolicyBuilder()
             .store(Store(list(trust)))
             .time(at)
-            .max_chain_depth(MAX_CHAIN_DEPTH)
+            .max_chain_depth(max(max_length - 2, 0))  # cryptography counts intermediates
             .extension_policies(
                 ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_ee_policy()
             )
@@ -78,14 +85,18 @@ def validate_chain(
         )
         verified = verifier.verify(leaf, list(intermediates))
     except (VerificationError, UnsupportedAlgorithm, ValueError) as exc:
-        return ChainResult(
-            None,
-            (
-                Problem(
-                    "untrusted-chain",
-                    f"the signer certificate does not chain to a trusted CA ({exc}); "
-                    "pass the issuing CA with --trust, or the signer used an unknown CA",
-                ),
-            ),
-        )
+        if "max depth" in str(exc):
+            problem = Problem(
+                "chain-too-long",
+                f"no path of at most {max_length} certificates leads from the signer to a "
+                "trusted CA (max_chain_length); pass limits=Limits(max_chain_length=…) if such "
+                "long chains are legitimate for you",
+            )
+        else:
+            problem = Problem(
+                "untrusted-chain",
+                f"the signer certificate does not chain to a trusted CA ({exc}); "
+                "pass the issuing CA with --trust, or the signer used an unknown CA",
+            )
+        return ChainResult(None, (problem,))
     return ChainResult(tuple(verified.chain), ())

@@ -32,17 +32,19 @@ from mimeseal.check.transforms import TRANSFORMS
 from mimeseal.check.view import build_view
 from mimeseal.dkim.records import RecordSource
 from mimeseal.errors import MimesealError
+from mimeseal.limits import Limits, resolve
+from mimeseal.limits import check as check_limit
 from mimeseal.mime import to_crlf
 from mimeseal.smime.parts import iter_signed_entities
 
 __all__ = ["PROFILES", "RULES", "TRANSFORMS", "Profile", "Report", "check", "explain"]
 
 
-def _embedded_certificates(message: bytes) -> list[x509.Certificate]:
+def _embedded_certificates(message: bytes, limits: Limits) -> list[x509.Certificate]:
     found: list[x509.Certificate] = []
     try:
-        for entity in iter_signed_entities(to_crlf(message)):
-            found += cms.parse_signed_data(entity.cms_der).certificates
+        for entity in iter_signed_entities(to_crlf(message), limits):
+            found += cms.parse_signed_data(entity.cms_der, limits).certificates
     except MimesealError:
         pass
     return found
@@ -56,6 +58,7 @@ def check(
     dkim_records: RecordSource = None,
     now: datetime | None = None,
     references: bool | None = None,
+    limits: Limits | None = None,
 ) -> Report:
     """Check ``message`` against ``profile`` (``ses``, ``smtp``, ``strict`` or a Profile).
 
@@ -63,14 +66,17 @@ def check(
     (and a finding says the chain was not checked against your anchors). ``references``
     forces the reference receivers on (True) or off (False); by default they run on every
     cell for messages up to 2 MiB, and on larger ones on the original and on the steps the
-    profile requires a signature to survive.
+    profile requires a signature to survive. A message beyond ``limits`` (size, header block,
+    MIME depth or parts) raises :class:`~mimeseal.errors.LimitError` before any check runs.
     """
+    limits = resolve(limits)
+    check_limit(limits, "max_message_bytes", len(message), "message octets")
     settings = get_profile(profile)
-    view = build_view(message)
+    view = build_view(message, limits)
     findings: list[Finding] = run_rules(view, settings)
     anchors = list(trust)
     if not anchors:
-        anchors = _embedded_certificates(message)
+        anchors = _embedded_certificates(message, limits)
         if anchors:
             findings.append(_finding(
                 "smime-trust-not-given", "info",
@@ -80,10 +86,14 @@ def check(
             ))  # fmt: skip
     everywhere = references if references is not None else len(message) <= REFERENCE_LIMIT
     receivers = Receivers(
-        trust=anchors, records=dkim_records, now=now, references_on=references is not False
+        trust=anchors,
+        records=dkim_records,
+        now=now,
+        references_on=references is not False,
+        limits=limits,
     )
     original = receivers.verdicts(message, with_references=True)
-    labels = {**receivers.labels, **dkim_labels(message)}
+    labels = {**receivers.labels, **dkim_labels(message, limits)}
     rows = [
         SignatureRow(key, "smime" if key.startswith("smime") else "dkim",
                      labels.get(key) or label_for(key), verdicts)

@@ -32,7 +32,7 @@ from mimeseal.check.findings import SEVERITY_ORDER, Finding, Severity
 from mimeseal.check.profiles import PROFILES, Profile
 from mimeseal.check.rules_base import Check, Hit, Rule
 from mimeseal.check.view import MessageView
-from mimeseal.errors import UsageError
+from mimeseal.errors import LimitError, UsageError
 
 __all__ = ["INTERNAL_ERROR", "MAX_HITS", "RULES", "Check", "Hit", "Rule", "explain", "run_rules"]
 
@@ -76,7 +76,8 @@ def run_rules(view: MessageView, profile: Profile) -> list[Finding]:
     """Every rule's findings for ``view`` under ``profile``, most severe first, then by rule id.
 
     Rules the profile switches off are not run. A rule that raises becomes one
-    ``internal-error`` finding naming it; the check itself never fails because of a rule.
+    ``internal-error`` finding naming it; the check itself never fails because of a rule,
+    except that a :class:`~mimeseal.errors.LimitError` (a part beyond the limits) propagates.
     """
     findings: list[Finding] = []
     for rule in RULES.values():
@@ -85,6 +86,8 @@ def run_rules(view: MessageView, profile: Profile) -> list[Finding]:
         base = rule.default_in(profile)
         try:
             hits = list(itertools.islice(rule.check(view, profile), MAX_HITS + 1))
+        except LimitError:
+            raise  # input beyond the limits is refused, not reported (mimeseal.limits)
         except Exception as exc:  # a rule's bug must not hide the other findings
             findings += _internal_error(rule, exc, profile)
             continue

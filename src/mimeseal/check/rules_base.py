@@ -178,12 +178,19 @@ def in_region(path: str, root: str) -> bool:
 
 
 def smime_roots(view: MessageView) -> list[str]:
-    """Paths of the entities a multipart/signed signature covers (each one's first child)."""
-    return [
-        p.children[0]
-        for p in view.parts
-        if p.content_type.type == "multipart/signed" and p.children
-    ]
+    """Paths of the entities a multipart/signed signature covers (each one's first child).
+
+    Memoized: rules ask once per part, and a message may have a thousand parts.
+    """
+    return memo(
+        view,
+        "smime_roots",
+        lambda: [
+            p.children[0]
+            for p in view.parts
+            if p.content_type.type == "multipart/signed" and p.children
+        ],
+    )
 
 
 def in_smime_region(view: MessageView, path: str) -> bool:
@@ -237,16 +244,16 @@ def _read_smime(view: MessageView) -> Smime:
     found: list[SmimeEntity] = []
     error = None
     try:
-        for entity in iter_signed_entities(view.canonical):
-            found.append(_read_entity(entity))
+        for entity in iter_signed_entities(view.canonical, view.limits):
+            found.append(_read_entity(entity, view))
     except MimesealError as exc:
         error = str(exc)
     return Smime(tuple(found), error)
 
 
-def _read_entity(entity: SignedEntity) -> SmimeEntity:
+def _read_entity(entity: SignedEntity, view: MessageView) -> SmimeEntity:
     try:
-        parsed = cms.parse_signed_data(entity.cms_der)
+        parsed = cms.parse_signed_data(entity.cms_der, view.limits)
     except MimesealError as exc:
         return SmimeEntity(entity, (), str(exc))
     signers = []

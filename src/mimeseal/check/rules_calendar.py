@@ -12,6 +12,7 @@ from mimeseal.check.rules_base import Hit, Rule, decoded, in_smime_region, memo,
 from mimeseal.check.view import MessageView, Part
 from mimeseal.errors import InviteError
 from mimeseal.invite import from_ics, validate
+from mimeseal.invite.ics import ics_text
 
 CALENDAR_TYPES = ("text/calendar", "application/ics")
 _TIME_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE", "DUE")
@@ -64,28 +65,32 @@ def parse_calendar(text: str, first_line: int | None) -> tuple[Prop, ...]:
     """Content lines of an iCalendar text, unfolded (RFC 5545 §3.1), with component nesting."""
     props: list[Prop] = []
     stack: list[str] = []
-    pending: tuple[str, int] | None = None
+    within: tuple[str, ...] = ()  # tuple(stack), rebuilt only when the stack changes
+    pending: tuple[list[str], int] | None = None  # pieces joined once: no quadratic appends
     physical = re.split(r"\r\n|\r|\n", text)
 
     def flush() -> None:
+        nonlocal within
         if pending is None:
             return
-        body, index = pending
+        pieces, index = pending
         line = None if first_line is None else first_line + index
-        prop = _content_line(body, line, tuple(stack))
+        prop = _content_line("".join(pieces), line, within)
         if prop.name == "BEGIN":
             stack.append(prop.value.strip().upper())
+            within = tuple(stack)
         elif prop.name == "END" and stack:
             stack.pop()
+            within = tuple(stack)
         else:
             props.append(prop)
 
     for index, raw in enumerate(physical):
         if raw[:1] in (" ", "\t") and pending is not None:
-            pending = (pending[0] + raw[1:], pending[1])
+            pending[0].append(raw[1:])
             continue
         flush()
-        pending = (raw, index) if raw.strip() else None
+        pending = ([raw], index) if raw.strip() else None
     flush()
     return tuple(props)
 
@@ -104,6 +109,7 @@ def calendars(view: MessageView) -> list[Calendar]:
                 continue
             direct = part.transfer_encoding in ("7bit", "8bit", "binary")
             text = data.decode("utf-8", "replace")
+            ics_text(text, view.limits)  # LimitError for a calendar beyond the limits
             found.append(
                 Calendar(part, data, parse_calendar(text, part.body_line if direct else None))
             )
@@ -144,7 +150,7 @@ def _itip_missing_property(view: MessageView, profile: Profile) -> Iterator[Hit]
         if missing or any(_floating(cal)) or any(_dtstamp_not_utc_in(cal)):
             continue  # already reported; the model cannot hold such a calendar
         try:
-            validate(from_ics(cal.text))
+            validate(from_ics(cal.text, limits=view.limits))
         except InviteError as exc:
             yield Hit(str(exc), part=path)
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from email.utils import getaddresses
 
 from mimeseal.check.profiles import Profile
 from mimeseal.check.rules_base import Hit, Rule, header_text
 from mimeseal.check.view import MessageView
+from mimeseal.errors import MessageError
+from mimeseal.mime import parse_addresses
 
 
 def _from_mailboxes(view: MessageView) -> list[str]:
@@ -69,7 +70,11 @@ def _non_ascii_address(view: MessageView, profile: Profile) -> Iterator[Hit]:
     for header in view.headers:
         if header.key not in _ADDRESS_HEADERS:
             continue
-        for _, address in getaddresses([header_text(header)]):
+        try:
+            pairs = parse_addresses([header_text(header)])
+        except MessageError:
+            continue  # the view's parse error says so
+        for _, address in pairs:
             local, at, domain = address.rpartition("@")
             if not at:
                 continue

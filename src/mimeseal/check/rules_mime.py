@@ -217,7 +217,8 @@ def _unclosed_multipart(view: MessageView, profile: Profile) -> Iterator[Hit]:
         if not part.boundary:
             continue
         try:
-            closed = split_multipart(part.body, part.boundary).closed
+            limit = view.limits.max_mime_parts
+            closed = split_multipart(part.body, part.boundary, max_parts=limit).closed
         except MimesealError:
             continue  # reported as parse-error
         if not closed:

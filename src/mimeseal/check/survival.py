@@ -24,6 +24,7 @@ from mimeseal import cms, dkim, references, smime
 from mimeseal.dkim.records import RecordSource, lookup
 from mimeseal.dkim.tags import parse_tag_list, remove_fws
 from mimeseal.errors import MimesealError
+from mimeseal.limits import Limits, resolve
 from mimeseal.mime import header_boundaries, parse_headers, to_crlf
 from mimeseal.smime.parts import iter_signed_entities
 
@@ -68,11 +69,15 @@ Verifier = Callable[[bytes], dict[str, list[Verdict]]]
 
 
 def _smime_verdicts(
-    message: bytes, trust: Sequence[x509.Certificate], at: datetime | None, labels: dict[str, str]
+    message: bytes,
+    trust: Sequence[x509.Certificate],
+    at: datetime | None,
+    labels: dict[str, str],
+    limits: Limits,
 ) -> dict[str, list[Verdict]]:
     """mimeseal's verdict per S/MIME signer; ``labels`` gets a readable name for each."""
     try:
-        verdict = smime.verify(message, trust=trust, at=at)
+        verdict = smime.verify(message, trust=trust, at=at, limits=limits)
     except MimesealError as exc:
         return {"*smime": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
     found: dict[str, list[Verdict]] = {}
@@ -93,25 +98,25 @@ def _dkim_key(header_b: str) -> str:
 
 
 def _dkim_verdicts(
-    message: bytes, records: RecordSource, now: datetime | None
+    message: bytes, records: RecordSource, now: datetime | None, limits: Limits
 ) -> dict[str, list[Verdict]]:
     found: dict[str, list[Verdict]] = {}
     try:
-        results = dkim.verify(message, records=records, now=now)
+        results = dkim.verify(message, records=records, now=now, limits=limits)
+        view_b = _dkim_b_values(message, limits)
     except MimesealError as exc:
         return {"*dkim": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
-    view_b = _dkim_b_values(message)
     for result, b_value in zip(results, view_b, strict=False):
         valid = None if result.status == "temperror" else result.passed
         found[_dkim_key(b_value)] = [Verdict("mimeseal", valid, result.reason)]
     return found
 
 
-def _dkim_tags(message: bytes) -> list[dict[str, str]]:
+def _dkim_tags(message: bytes, limits: Limits | None = None) -> list[dict[str, str]]:
     """Tag lists of the DKIM-Signature headers, in order; reads only the header block."""
     block_end, _ = header_boundaries(message)
     tags = []
-    for header in parse_headers(to_crlf(message[:block_end])):
+    for header in parse_headers(to_crlf(message[:block_end]), limits):
         if header.is_named("DKIM-Signature"):
             value = header.raw.split(b":", 1)[1].decode("ascii", "replace")
             try:
@@ -121,8 +126,8 @@ def _dkim_tags(message: bytes) -> list[dict[str, str]]:
     return tags
 
 
-def _dkim_b_values(message: bytes) -> list[str]:
-    return [t.get("b", f"#{i}") for i, t in enumerate(_dkim_tags(message))]
+def _dkim_b_values(message: bytes, limits: Limits | None = None) -> list[str]:
+    return [t.get("b", f"#{i}") for i, t in enumerate(_dkim_tags(message, limits))]
 
 
 class Receivers:
@@ -135,9 +140,14 @@ class Receivers:
         records: RecordSource,
         now: datetime | None,
         references_on: bool,
+        limits: Limits | None = None,
     ) -> None:
         self.trust, self.records, self.now = list(trust), records, now
         self.references_on = references_on
+        # Transformations may grow a message (8bit → quoted-printable up to threefold): the
+        # original passed the size limit, so its transformed copies are not refused for size.
+        base = resolve(limits)
+        self.limits = base.replace(max_message_bytes=4 * base.max_message_bytes)
         self.labels: dict[str, str] = {}  # readable signature names, from the first verdict
         self.ours: dict[bytes, dict[str, list[Verdict]]] = {}
         self.theirs: dict[bytes, dict[str, list[Verdict]]] = {}
@@ -149,9 +159,11 @@ class Receivers:
         digest = hashlib.sha256(message).digest()
         if digest not in self.ours:
             found = (
-                _smime_verdicts(message, self.trust, self.now, self.labels) if self.trust else {}
+                _smime_verdicts(message, self.trust, self.now, self.labels, self.limits)
+                if self.trust
+                else {}
             )
-            for key, values in _dkim_verdicts(message, self.records, self.now).items():
+            for key, values in _dkim_verdicts(message, self.records, self.now, self.limits).items():
                 found.setdefault(key, []).extend(values)
             self.ours[digest] = found
         merged = {key: list(values) for key, values in self.ours[digest].items()}
@@ -170,14 +182,14 @@ class Receivers:
         openssl_run: Future[references.ReferenceResult] | None = None
         if smime_keys and shutil.which("openssl"):
             if self._openssl_usable is None:  # the signers' algorithms never change
-                self._openssl_usable = _openssl_can_verify(message)
+                self._openssl_usable = _openssl_can_verify(message, self.limits)
             if self._openssl_usable:
                 # A separate process: it runs on the other core while dkimpy holds the GIL.
                 openssl_run = _POOL.submit(
                     references.openssl_cms_verify, to_crlf(message), self.trust
                 )
         if self._dkimpy is not None:
-            for index, b_value in enumerate(_dkim_b_values(message)):
+            for index, b_value in enumerate(_dkim_b_values(message, self.limits)):
                 key = _dkim_key(b_value)
                 if key in ours:
                     found[key] = [self._dkimpy_verdict(message, index)]
@@ -215,13 +227,13 @@ def _load_dkimpy() -> Any:
         return None
 
 
-def _openssl_can_verify(message: bytes) -> bool:
+def _openssl_can_verify(message: bytes, limits: Limits) -> bool:
     """OpenSSL 3.0/3.1 cannot verify Ed25519 CMS at all: don't ask it to."""
     if references.openssl_verifies_ed25519():
         return True
     try:
-        for entity in iter_signed_entities(to_crlf(message)):
-            for signer in cms.parse_signed_data(entity.cms_der).signer_infos:
+        for entity in iter_signed_entities(to_crlf(message), limits):
+            for signer in cms.parse_signed_data(entity.cms_der, limits).signer_infos:
                 if signer["signature_algorithm"]["algorithm"].native == "ed25519":
                     return False
     except MimesealError:
@@ -245,9 +257,9 @@ def label_for(key: str) -> str:
     return key
 
 
-def dkim_labels(message: bytes) -> Mapping[str, str]:
+def dkim_labels(message: bytes, limits: Limits | None = None) -> Mapping[str, str]:
     labels = {}
-    for index, tags in enumerate(_dkim_tags(message)):
+    for index, tags in enumerate(_dkim_tags(message, limits)):
         key = _dkim_key(tags.get("b", f"#{index}"))
         labels[key] = f"DKIM d={tags.get('d', '?')} s={tags.get('s', '?')} ({tags.get('a', '?')})"
     return labels

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from mimeseal.dkim.tags import parse_tag_list, remove_fws
 from mimeseal.errors import DkimError, UnsupportedKeyError
+from mimeseal.limits import shown
 
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 RecordSource = Mapping[str, str] | Callable[[str], "str | None"] | None
@@ -60,14 +61,14 @@ def parse_key_record(text: str) -> KeyRecord:
     """
     tags = parse_tag_list(text, "key record")
     if "v" in tags and tags["v"] != "DKIM1":
-        raise DkimError(f"key record: v={tags['v']} is not DKIM1")
+        raise DkimError(f"key record: v={shown(tags['v'])} is not DKIM1")
     if "v" in tags and not text.lstrip().startswith("v"):
         raise DkimError("key record: v=DKIM1 must be the first tag")
     if "p" not in tags:
         raise DkimError("key record: the p= (public key) tag is missing")
     key_type = tags.get("k", "rsa").lower()
     if key_type not in ("rsa", "ed25519"):
-        raise DkimError(f"key record: key type k={key_type} is not supported (rsa, ed25519)")
+        raise DkimError(f"key record: key type k={shown(key_type)} is not supported (rsa, ed25519)")
     hash_algorithms = None
     if "h" in tags:
         hash_algorithms = tuple(h.lower() for h in remove_fws(tags["h"]).split(":") if h)

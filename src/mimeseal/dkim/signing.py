@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from mimeseal.dkim.canonicalize import Canonicalization, canonical_body, canonical_header
 from mimeseal.dkim.headers import SignatureHeaders, select_headers
 from mimeseal.errors import DkimError, UnsupportedKeyError
+from mimeseal.limits import UNLIMITED
 from mimeseal.mime import CRLF, RawHeader, header_boundaries, parse_headers, to_crlf
 
 log = logging.getLogger("mimeseal")
@@ -186,7 +187,7 @@ def sign(
         raise DkimError(f"canonicalization must be simple or relaxed, not {canonicalization}")
     message = to_crlf(message)
     block_end, body_start = header_boundaries(message)
-    parsed = parse_headers(message[:block_end])
+    parsed = parse_headers(message[:block_end], UNLIMITED)  # the sender's own message
     if not any(h.is_named("From") for h in parsed):
         raise DkimError("the message has no From header; DKIM requires From to be signed")
     if profile == "ses" and any(h.is_named("DKIM-Signature") for h in parsed):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from mimeseal.errors import DkimError
+from mimeseal.limits import shown
 
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _FWS = re.compile(r"[ \t\r\n]+")
@@ -25,7 +26,7 @@ def parse_tag_list(text: str, what: str) -> dict[str, str]:
         if not sep or not _TAG_NAME.fullmatch(name):
             raise DkimError(f"{what}: item {number} ({item.strip()[:30]!r}) is not tag=value")
         if name in tags:
-            raise DkimError(f"{what}: the tag {name}= appears twice")
+            raise DkimError(f"{what}: the tag {shown(name)}= appears twice")
         tags[name] = value.strip(" \t\r\n")
     return tags
 

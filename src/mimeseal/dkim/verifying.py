@@ -34,6 +34,8 @@ from mimeseal.dkim.records import (
 )
 from mimeseal.dkim.tags import parse_tag_list, remove_fws
 from mimeseal.errors import DkimError
+from mimeseal.limits import Limits, resolve, shown
+from mimeseal.limits import check as check_limit
 from mimeseal.mime import RawHeader, has_bare_line_ends, header_boundaries, parse_headers, to_crlf
 
 Status = Literal["pass", "fail", "temperror", "permerror"]
@@ -99,22 +101,30 @@ def verify(
     records: RecordSource = None,
     now: datetime | int | None = None,
     strict: bool = True,
+    limits: Limits | None = None,
 ) -> list[DkimResult]:
     """Verify every DKIM-Signature in ``message``; an empty list means there is none.
 
     ``records`` maps ``"sel._domainkey.domain"`` to TXT values, or is a callable returning
     the value (or None); None means DNS through dnspython. ``now`` fixes the clock for t=/x=.
+    A message beyond ``limits`` (size, header count or size, more than
+    ``max_dkim_signatures`` signatures) raises :class:`~mimeseal.errors.LimitError` before
+    any signature is evaluated.
     """
+    limits = resolve(limits)
+    check_limit(limits, "max_message_bytes", len(message), "message octets")
     notes: tuple[str, ...] = ()
     if has_bare_line_ends(message):
         message = to_crlf(message)
         notes = ("bare LF/CR line ends were converted to CRLF before verification",)
     block_end, body_start = header_boundaries(message)
-    headers = parse_headers(message[:block_end])
+    headers = parse_headers(message[:block_end], limits)
+    signatures = [h for h in headers if h.is_named("DKIM-Signature")]
+    check_limit(limits, "max_dkim_signatures", len(signatures), "DKIM-Signature fields")
     moment = int(time.time()) if now is None else _epoch(now)
     body_hashes: dict[tuple[str, int | None], bytes] = {}
     results = []
-    for index, header in enumerate(h for h in headers if h.is_named("DKIM-Signature")):
+    for index, header in enumerate(signatures):
         context = _Context(
             index, header, headers, (message, body_start), body_hashes, records, moment, strict
         )
@@ -176,11 +186,11 @@ class _Context:
             domain=domain, selector=selector, algorithm=algorithm, signed_headers=tuple(signed)
         )
         if tags["v"] != "1":
-            raise _Outcome("permerror", f"unknown version v={tags['v']}")
+            raise _Outcome("permerror", f"unknown version v={shown(tags['v'])}")
         if algorithm == "rsa-sha1":
             raise _Outcome("fail", "rsa-sha1 is not accepted (RFC 8301)")
         if algorithm not in ("rsa-sha256", "ed25519-sha256"):
-            raise _Outcome("permerror", f"unknown algorithm a={algorithm}")
+            raise _Outcome("permerror", f"unknown algorithm a={shown(algorithm)}")
         header_c, body_c = self._canonicalization(tags.get("c", "simple/simple"))
         self.info["canonicalization"] = f"{header_c}/{body_c}"
         if "from" not in signed:
@@ -189,7 +199,7 @@ class _Context:
         self.info["identity"] = identity
         identity_domain = identity.rpartition("@")[2].lower()
         if not (identity_domain == domain or identity_domain.endswith("." + domain)):
-            raise _Outcome("permerror", f"i={identity} is not within d={domain}")
+            raise _Outcome("permerror", f"i={shown(identity)} is not within d={shown(domain)}")
         self._check_times(tags)
         length = self._body_length(tags)
         record = self._key_record(selector, domain)
@@ -201,7 +211,7 @@ class _Context:
         header_c, _, body_c = value.lower().partition("/")
         body_c = body_c or "simple"
         if header_c not in ("simple", "relaxed") or body_c not in ("simple", "relaxed"):
-            raise _Outcome("permerror", f"unknown canonicalization c={value}")
+            raise _Outcome("permerror", f"unknown canonicalization c={shown(value)}")
         return header_c, body_c  # type: ignore[return-value]
 
     def _check_times(self, tags: dict[str, str]) -> None:
@@ -229,6 +239,11 @@ class _Context:
         if length < 0 or length > 2**62:
             raise _Outcome("permerror", "l= is out of range")
         self.info["body_length"] = length
+        body_octets = len(self.body[0]) - self.body[1]
+        if length > body_octets + 2:  # canonical bodies grow by at most a final CRLF
+            raise _Outcome(
+                "permerror", f"l={length} is longer than the body ({body_octets} octets)"
+            )
         if self.strict:
             raise _Outcome(
                 "fail",
@@ -245,7 +260,7 @@ class _Context:
         except RecordLookupError as exc:
             raise _Outcome("temperror", str(exc)) from None
         if text is None:
-            raise _Outcome("permerror", f"no key record at {name}")
+            raise _Outcome("permerror", f"no key record at {shown(name, 120)}")
         return parse_key_record(text)
 
     def _check_record(

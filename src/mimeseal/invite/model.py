@@ -16,6 +16,7 @@ from typing import Any, Literal
 import icalendar
 
 from mimeseal.errors import InviteError
+from mimeseal.limits import Limits, shown
 
 Method = Literal[
     "REQUEST", "CANCEL", "REPLY", "PUBLISH", "ADD", "REFRESH", "COUNTER", "DECLINECOUNTER"
@@ -40,7 +41,7 @@ def _check_address(address: str, what: str) -> str:
         address = address[7:]
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain or any(c in address for c in ' \t\r\n<>,;"'):
-        raise InviteError(f"{what}: {address!r} is not a bare e-mail address")
+        raise InviteError(f"{what}: {shown(address)!r} is not a bare e-mail address")
     return address
 
 
@@ -87,7 +88,9 @@ class Attendee:
             ("CUTYPE", self.cutype, CUTYPES),
         ):
             if value.upper() not in allowed:
-                raise InviteError(f"attendee {label}={value} is not one of {', '.join(allowed)}")
+                raise InviteError(
+                    f"attendee {label}={shown(value)} is not one of {', '.join(allowed)}"
+                )
             object.__setattr__(self, label.lower(), value.upper())
 
     def same_person(self, address: str) -> bool:
@@ -112,11 +115,11 @@ def _normalized_rrule(rule: str) -> str:
     if text.upper().startswith("RRULE:"):
         text = text[6:]
     if "FREQ=" not in text.upper():
-        raise InviteError(f"RRULE {rule!r} has no FREQ= part (RFC 5545 §3.3.10)")
+        raise InviteError(f"RRULE {shown(rule)!r} has no FREQ= part (RFC 5545 §3.3.10)")
     try:
         return str(icalendar.vRecur.from_ical(text).to_ical().decode("ascii"))
     except (ValueError, TypeError, KeyError) as exc:
-        raise InviteError(f"RRULE {rule!r} is not valid: {exc}") from None
+        raise InviteError(f"RRULE {shown(rule)!r} is not valid: {shown(exc, 200)}") from None
 
 
 def _utc_now() -> datetime:
@@ -159,7 +162,7 @@ class Invite:
     def __post_init__(self) -> None:
         method = str(self.method).upper()
         if method not in METHODS:
-            raise InviteError(f"unknown iTIP method {self.method!r}; use one of {METHODS}")
+            raise InviteError(f"unknown iTIP method {shown(self.method)!r}; use one of {METHODS}")
         object.__setattr__(self, "method", method)
         if not isinstance(self.organizer, Person):
             raise InviteError("organizer must be a Person(address, name)")
@@ -191,9 +194,9 @@ class Invite:
         if self.sequence < 0:
             raise InviteError("SEQUENCE must not be negative")
         if self.status is not None and self.status.upper() not in STATUSES:
-            raise InviteError(f"STATUS {self.status} is not one of {', '.join(STATUSES)}")
+            raise InviteError(f"STATUS {shown(self.status)} is not one of {', '.join(STATUSES)}")
         if self.transparency is not None and self.transparency.upper() not in TRANSPARENCIES:
-            raise InviteError(f"TRANSP {self.transparency} is not OPAQUE or TRANSPARENT")
+            raise InviteError(f"TRANSP {shown(self.transparency)} is not OPAQUE or TRANSPARENT")
         if self.priority is not None and not 0 <= self.priority <= 9:
             raise InviteError("PRIORITY must be 0 to 9")
         if not self.uid or any(c in self.uid for c in "\r\n"):
@@ -206,18 +209,18 @@ class Invite:
     # --- serialization (implemented in ics.py and message.py) --------------------------------
 
     @classmethod
-    def from_ics(cls, data: bytes | str) -> Invite:
+    def from_ics(cls, data: bytes | str, *, limits: Limits | None = None) -> Invite:
         """Parse a stored calendar (ours or another program's); see :func:`ics.from_ics`."""
         from mimeseal.invite.ics import from_ics
 
-        return from_ics(data)
+        return from_ics(data, limits=limits)
 
     @classmethod
-    def from_message(cls, message: bytes) -> Invite:
+    def from_message(cls, message: bytes, *, limits: Limits | None = None) -> Invite:
         """The invitation in a message's text/calendar or .ics part."""
         from mimeseal.invite.ics import from_message
 
-        return from_message(message)
+        return from_message(message, limits=limits)
 
     def to_ics(self) -> bytes:
         """The VCALENDAR bytes, after checking the method's iTIP rules."""

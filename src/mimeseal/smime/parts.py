@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mimeseal.errors import MessageError, VerificationInputError
+from mimeseal.limits import Limits, PartBudget, shown
 from mimeseal.mime import (
     ContentType,
     content_type_of,
@@ -23,7 +24,6 @@ from mimeseal.mime import (
 )
 from mimeseal.verdict import Problem
 
-MAX_DEPTH = 32
 SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
 OPAQUE_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 
@@ -74,9 +74,9 @@ def decode_base64_strict(body: bytes, what: str) -> bytes:
         ) from None
 
 
-def _body_of(part: bytes) -> tuple[ContentType, str | None, bytes]:
+def _body_of(part: bytes, budget: PartBudget) -> tuple[ContentType, str | None, bytes]:
     block, body = split_message(part)
-    headers = parse_headers(block)
+    headers = parse_headers(block, budget.limits)
     return content_type_of(headers), first_header(headers, "Content-Transfer-Encoding"), body
 
 
@@ -87,15 +87,16 @@ def _decode_body(body: bytes, cte: str | None, what: str) -> bytes:
     if encoding in ("7bit", "8bit", "binary"):
         return body
     raise VerificationInputError(
-        f"the {what} uses Content-Transfer-Encoding {cte!r}; S/MIME signatures are base64"
+        f"the {what} uses Content-Transfer-Encoding {shown(cte)!r}; S/MIME signatures are base64"
     )
 
 
-def _detached(path: str, ctype: ContentType, body: bytes) -> SignedEntity:
+def _detached(path: str, ctype: ContentType, body: bytes, budget: PartBudget) -> SignedEntity:
     boundary = ctype.param("boundary")
     if not boundary:
         raise MessageError("a multipart/signed part has no boundary parameter")
-    split = split_multipart(body, boundary)
+    split = split_multipart(body, boundary, max_parts=budget.remaining())
+    budget.add(len(split.parts))
     problems: list[Problem] = []
     if not split.closed:
         problems.append(
@@ -111,17 +112,18 @@ def _detached(path: str, ctype: ContentType, body: bytes) -> SignedEntity:
             f"one has {len(split.parts)}"
         )
     protocol = (ctype.param("protocol") or "").lower()
-    sig_type, sig_cte, sig_body = _body_of(split.parts[1])
+    sig_type, sig_cte, sig_body = _body_of(split.parts[1], budget)
     if sig_type.type not in SIGNATURE_TYPES:
         raise VerificationInputError(
-            f"the second part of multipart/signed is {sig_type.type}, not "
+            f"the second part of multipart/signed is {shown(sig_type.type)}, not "
             "application/pkcs7-signature; this is not an S/MIME signature"
         )
     if protocol not in SIGNATURE_TYPES:
         problems.append(
             Problem(
                 "protocol-mismatch",
-                f"multipart/signed protocol is {protocol!r}, expected application/pkcs7-signature",
+                f"multipart/signed protocol is {shown(protocol)!r}, expected "
+                "application/pkcs7-signature",
                 "warning",
             )
         )
@@ -138,7 +140,7 @@ def _detached(path: str, ctype: ContentType, body: bytes) -> SignedEntity:
     return SignedEntity(
         path=path,
         form="detached",
-        media_type=_body_of(split.parts[0])[0].type,
+        media_type=_body_of(split.parts[0], budget)[0].type,
         signed_bytes=split.parts[0],
         cms_der=der,
         micalg=(ctype.param("micalg") or "").lower() or None,
@@ -154,19 +156,19 @@ def _is_opaque_signed(ctype: ContentType) -> bool:
     return smime_type == "signed-data" or (not smime_type and name.endswith(".p7m"))
 
 
-def iter_signed_entities(message: bytes) -> Iterator[SignedEntity]:
-    """Yield every signed entity in ``message`` (CRLF bytes), depth first, in MIME order."""
-    yield from _walk(message, "", 0)
+def iter_signed_entities(message: bytes, limits: Limits | None = None) -> Iterator[SignedEntity]:
+    """Yield every signed entity in ``message`` (CRLF bytes), depth first, in MIME order.
+
+    MIME depth, part count and header sizes are bounded by ``limits`` (LimitError past them).
+    """
+    yield from _walk(message, "", 0, PartBudget(limits))
 
 
-def _walk(entity: bytes, path: str, depth: int) -> Iterator[SignedEntity]:
-    if depth > MAX_DEPTH:
-        raise VerificationInputError(
-            f"MIME parts are nested more than {MAX_DEPTH} levels deep; refusing to go further"
-        )
-    ctype, cte, body = _body_of(entity)
+def _walk(entity: bytes, path: str, depth: int, budget: PartBudget) -> Iterator[SignedEntity]:
+    budget.enter(depth)
+    ctype, cte, body = _body_of(entity, budget)
     if ctype.type == "multipart/signed":
-        yield _detached(path, ctype, body)
+        yield _detached(path, ctype, body, budget)
         return
     if _is_opaque_signed(ctype):
         yield SignedEntity(
@@ -183,7 +185,9 @@ def _walk(entity: bytes, path: str, depth: int) -> Iterator[SignedEntity]:
         boundary = ctype.param("boundary")
         if not boundary:
             raise MessageError(f"multipart part {path or 'root'} has no boundary parameter")
-        for index, part in enumerate(split_multipart(body, boundary).parts, start=1):
-            yield from _walk(part, f"{path}.{index}" if path else str(index), depth + 1)
+        parts = split_multipart(body, boundary, max_parts=budget.remaining()).parts
+        budget.add(len(parts))
+        for index, part in enumerate(parts, start=1):
+            yield from _walk(part, f"{path}.{index}" if path else str(index), depth + 1, budget)
     elif ctype.type == "message/rfc822":
-        yield from _walk(body, f"{path}.1" if path else "1", depth + 1)
+        yield from _walk(body, f"{path}.1" if path else "1", depth + 1, budget)

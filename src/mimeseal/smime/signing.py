@@ -12,12 +12,12 @@ import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from email.utils import getaddresses
 
 from cryptography import x509
 
 from mimeseal import cms, keys
 from mimeseal.errors import CertificateError, MessageError, SigningError
+from mimeseal.limits import UNLIMITED
 from mimeseal.mime import (
     CRLF,
     RawHeader,
@@ -26,6 +26,7 @@ from mimeseal.mime import (
     header_boundaries,
     header_values,
     is_transport_safe,
+    parse_addresses,
     parse_headers,
     prepare_7bit,
     to_crlf,
@@ -59,7 +60,7 @@ Piece = bytes | memoryview
 def _split_entity_parts(message: bytes) -> tuple[list[RawHeader], bytes, int]:
     """Outer headers, content headers, and the offset where the body starts."""
     block_end, body_start = header_boundaries(message)
-    headers = parse_headers(to_crlf(message[:block_end]))
+    headers = parse_headers(to_crlf(message[:block_end]), UNLIMITED)  # the sender's own
     outer = [h for h in headers if not _is_content_header(h) and not h.is_named("MIME-Version")]
     content = [h.raw for h in headers if _is_content_header(h)]
     if not any(h.is_named("Content-Type") for h in headers):
@@ -88,7 +89,7 @@ def _signed_entity(message: bytes) -> tuple[list[RawHeader], tuple[Piece, ...]]:
 def from_addresses(headers: Sequence[RawHeader]) -> list[str]:
     """Bare, lower-cased addresses of every mailbox in every From header."""
     values = header_values(headers, "From")
-    return [addr.lower() for _, addr in getaddresses(values) if addr]
+    return [addr.lower() for _, addr in parse_addresses(values) if addr]
 
 
 def sign(

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes
 
 from mimeseal import cms, keys, trust
 from mimeseal.errors import CertificateError
+from mimeseal.limits import Limits, resolve, shown
+from mimeseal.limits import check as check_limit
 from mimeseal.mime import has_bare_line_ends, parse_headers, split_message, to_crlf
 from mimeseal.smime.parts import SignedEntity, iter_signed_entities
 from mimeseal.smime.signing import from_addresses
@@ -150,15 +152,22 @@ class SmimeVerdict:
 
 
 def verify(
-    message: bytes, *, trust: Sequence[x509.Certificate], at: datetime | None = None
+    message: bytes,
+    *,
+    trust: Sequence[x509.Certificate],
+    at: datetime | None = None,
+    limits: Limits | None = None,
 ) -> SmimeVerdict:
     """Verify every S/MIME signature in ``message`` against the ``trust`` anchors.
 
     Certificates are judged at ``at`` if given, else at each signer's signing time, else now.
     Input with bare LF line ends is canonicalized to CRLF first, and the verdict says so.
     Unusable input (no trust anchors, garbage base64, malformed CMS) raises a
-    :class:`~mimeseal.errors.MimesealError` subclass.
+    :class:`~mimeseal.errors.MimesealError` subclass; input beyond ``limits`` (size, headers,
+    MIME depth and parts, CMS structure) raises :class:`~mimeseal.errors.LimitError`.
     """
+    limits = resolve(limits)
+    check_limit(limits, "max_message_bytes", len(message), "message octets")
     notes: list[str] = []
     canonicalized = has_bare_line_ends(message)
     if canonicalized:
@@ -168,9 +177,12 @@ def verify(
             "verification (a receiver that does not do this will see a broken signature)"
         )
     trust = list(trust)
-    headers = parse_headers(split_message(message)[0])
+    headers = parse_headers(split_message(message)[0], limits)
     problems, sender = _sender_problems(headers)
-    parts = [_verify_entity(entity, trust, at, sender) for entity in iter_signed_entities(message)]
+    parts = [
+        _verify_entity(entity, trust, at, sender, limits)
+        for entity in iter_signed_entities(message, limits)
+    ]
     if not parts:
         problems.append(
             Problem(
@@ -184,7 +196,7 @@ def verify(
             problems.append(
                 Problem(
                     "wrapped",
-                    f"the signature covers only MIME part {part.path} ({part.media_type}); "
+                    f"the signature covers only MIME part {part.path} ({shown(part.media_type)}); "
                     "the rest of the message, including what a reader sees first, is not signed",
                 )
             )
@@ -209,9 +221,13 @@ def _sender_problems(headers: Sequence[Any]) -> tuple[list[Problem], str | None]
 
 
 def _verify_entity(
-    entity: SignedEntity, anchors: list[x509.Certificate], at: datetime | None, sender: str | None
+    entity: SignedEntity,
+    anchors: list[x509.Certificate],
+    at: datetime | None,
+    sender: str | None,
+    limits: Limits,
 ) -> SignedPart:
-    parsed = cms.parse_signed_data(entity.cms_der)
+    parsed = cms.parse_signed_data(entity.cms_der, limits)
     problems = list(entity.problems)
     if entity.form == "detached":
         content = entity.signed_bytes
@@ -233,7 +249,7 @@ def _verify_entity(
         problems.append(
             Problem(
                 "econtent-type",
-                f"the signed content type is {parsed.econtent_type!r}; S/MIME signs id-data",
+                f"the signed content type is {shown(parsed.econtent_type)!r}; S/MIME signs id-data",
             )
         )
     digests = {
@@ -242,7 +258,7 @@ def _verify_entity(
         if any(cms.digest_of(si) == name for si in parsed.signer_infos)
     }
     signers = tuple(
-        _judge_signer(i, si, parsed, content, digests, anchors, at, sender, entity.micalg)
+        _judge_signer(i, si, parsed, content, digests, anchors, at, sender, entity.micalg, limits)
         for i, si in enumerate(parsed.signer_infos)
     )
     return SignedPart(
@@ -260,6 +276,7 @@ def _judge_signer(
     at: datetime | None,
     sender: str | None,
     micalg: str | None,
+    limits: Limits,
 ) -> SignerResult:
     check = cms.check_signer(index, signer_info, parsed, content, digests)
     problems = list(check.problems)
@@ -279,14 +296,15 @@ def _judge_signer(
             code = _CERT_CODES.get(item.code, f"cert-{item.code}")
             problems.append(Problem(code, item.message))
         others = [c for c in parsed.certificates if c != cert]
-        result = trust.validate_chain(cert, others, anchors, when)
+        result = trust.validate_chain(cert, others, anchors, when, limits=limits)
         problems.extend(result.problems)
         chain = result.chain or ()
     if micalg is not None and micalg != check.digest:
         problems.append(
             Problem(
                 "micalg-mismatch",
-                f"micalg={micalg} but the signer used {check.digest}; some clients will reject "
+                f"micalg={shown(micalg)} but the signer used {shown(check.digest)}; some clients "
+                "will reject "
                 "the message",
                 "warning",
             )
