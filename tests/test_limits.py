@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+from mimeseal import dkim
 from mimeseal.errors import LimitError, MimesealError
 from mimeseal.limits import (
     DEFAULT_LIMITS,
@@ -123,3 +124,13 @@ def test_shown_cuts_hostile_text_for_messages() -> None:
     assert len(cut) == 60
     assert cut.endswith("…")
     assert shown(12345, width=3) == "12…"
+
+
+def test_header_block_size_is_bounded_before_fields_are_read() -> None:
+    block = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 1_500) for i in range(800))  # ~1.2 MB
+    message = block + b"\r\nbody\r\n"
+    with pytest.raises(LimitError) as info:
+        dkim.verify(message, records={})
+    assert (info.value.limit, info.value.maximum) == ("max_header_block_bytes", 1024 * 1024)
+    roomy = Limits().replace(max_header_block_bytes=2 * 1024 * 1024)
+    assert dkim.verify(message, records={}, limits=roomy) == []

@@ -135,11 +135,18 @@ def test_dkim_keys(mimeseal_dkim_key, mimeseal_dkim_keys):
     assert mimeseal_dkim_key.key_pem.exists() and mimeseal_dkim_key.record_file.exists()
     with pytest.raises(UsageError, match="already holds"):
         mimeseal_dkim_keys("example.org", "s2", algorithm="rsa")
+
+
+def test_each_test_sees_only_its_own_keys(mimeseal_dkim_keys, mimeseal_dkim_key):
+    # test_dkim_keys above made s2._domainkey.example.org; it is not this test's record.
+    assert dict(mimeseal_dkim_keys.records) == {mimeseal_dkim_key.name: mimeseal_dkim_key.value}
+    again = mimeseal_dkim_keys("example.org", "s2", algorithm="rsa")  # another test, another key
+    assert again.algorithm == "rsa"
 """
 
 
 def test_key_material_fixtures(pytester: pytest.Pytester) -> None:
-    _run(pytester, KEY_MATERIAL).assert_outcomes(passed=2)
+    _run(pytester, KEY_MATERIAL).assert_outcomes(passed=3)
 
 
 SES = r"""
@@ -188,6 +195,16 @@ def test_unverified_sender_is_refused(mimeseal_ses):
         mimeseal_ses.last
 
 
+def test_only_raw_sends_are_listed(mimeseal_ses, mimeseal_aws):
+    mimeseal_aws.client("ses").send_email(
+        Source="alice@example.com", Destination={"ToAddresses": ["bob@example.org"]},
+        Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "composed by SES"}}},
+    )
+    assert mimeseal_ses.sent() == []
+    mimeseal_ses.sender().send(MESSAGE)
+    assert mimeseal_ses.stored() == [MESSAGE]
+
+
 def test_kms_keys_sign_smime_and_dkim(mimeseal_kms, mimeseal_pki, mimeseal_ses):
     from mimeseal import dkim, keys
     from mimeseal.dkim.keyfiles import record_for_key
@@ -215,7 +232,7 @@ def _readme_example() -> str:
 
 def test_ses_fixture_and_the_readme_example(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_readme=_readme_example())
-    _run(pytester, SES, fresh=True).assert_outcomes(passed=6 + 2)
+    _run(pytester, SES, fresh=True).assert_outcomes(passed=7 + 2)
 
 
 SMTP = r"""

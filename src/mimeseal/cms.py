@@ -258,8 +258,10 @@ def parse_signed_data(der: bytes, limits: Limits | None = None) -> ParsedSignedD
     """
     limits = resolve(limits)
     lifted = lift_econtent(der)
-    if lifted is not None:
-        check_limit(limits, "max_cms_bytes", len(lifted[0]), "octets of CMS structure")
+    # Without the DER fast path (BER, indefinite lengths) asn1crypto parses everything, and
+    # merges chunked content in super-linear time: the whole structure is bounded then.
+    size = len(der) if lifted is None else len(lifted[0])
+    check_limit(limits, "max_cms_bytes", size, "octets of CMS structure")
     try:
         info = cms.ContentInfo.load(der if lifted is None else lifted[0], strict=True)
         if info["content_type"].native != "signed_data":
@@ -273,9 +275,6 @@ def parse_signed_data(der: bytes, limits: Limits | None = None) -> ParsedSignedD
         econtent = None if raw_content.native is None else bytes(raw_content.native)
         if lifted is not None:
             econtent = lifted[1]
-        else:  # BER or another layout: the content was inside what asn1crypto just parsed
-            structure = len(der) - len(econtent or b"")
-            check_limit(limits, "max_cms_bytes", structure, "octets of CMS structure")
         choices = signed["certificates"] or []
         check_limit(limits, "max_certificates", len(choices), "certificates in the CMS structure")
         signer_infos = tuple(signed["signer_infos"])

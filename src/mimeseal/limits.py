@@ -22,10 +22,10 @@ Exception or verdict — the rule:
   the body is that signature's ``permerror``. Other signatures in the message are still judged.
 
 Where each limit is checked: ``max_message_bytes`` at the entry of ``smime.verify``,
-``dkim.verify``, ``check.check`` and ``invite.from_message``; ``max_header_count`` and
-``max_header_bytes`` in :func:`mimeseal.mime.parse_headers` (every header block, MIME part
-headers included); ``max_mime_depth`` and ``max_mime_parts`` by :class:`PartBudget` in every
-MIME walker (S/MIME parts, the checker's view, invitation parts) and in
+``dkim.verify``, ``check.check`` and ``invite.from_message``; ``max_header_count``,
+``max_header_bytes`` and ``max_header_block_bytes`` in :func:`mimeseal.mime.parse_headers`
+(every header block, MIME part headers included); ``max_mime_depth`` and ``max_mime_parts`` by
+:class:`PartBudget` in every MIME walker (S/MIME parts, the checker's view, invitation parts) and in
 :func:`mimeseal.multipart.split_multipart`; ``max_cms_bytes``, ``max_certificates`` and
 ``max_signers`` in :func:`mimeseal.cms.parse_signed_data`; ``max_chain_length`` in
 :func:`mimeseal.trust.validate_chain`; ``max_dkim_signatures`` in ``dkim.verify``; the
@@ -70,6 +70,11 @@ class Limits:
     max_header_bytes: int = _limit(
         64 * KiB, "one field with its folding; a 1,000-address To: is about 40 KB"
     )
+    max_header_block_bytes: int = _limit(
+        1 * MiB,
+        "all fields of one header block together; real blocks, long Received and ARC chains "
+        "included, stay under 100 KB, and each pass over the block costs the checker time",
+    )
     max_mime_depth: int = _limit(
         32, "real messages nest under 10 levels; each level is a recursion step"
     )
@@ -79,7 +84,9 @@ class Limits:
     max_cms_bytes: int = _limit(
         1 * MiB,
         "a CMS structure without its encapsulated content (certificates, signer infos, "
-        "attributes) is 2-20 KB; the content itself is bounded by max_message_bytes",
+        "attributes) is 2-20 KB; the content itself is bounded by max_message_bytes. A BER "
+        "structure (indefinite lengths) counts whole, content included: its parse is "
+        "super-linear in the number of content chunks",
     )
     max_certificates: int = _limit(
         32, "certificates carried in one CMS structure; a signer needs its chain, 1-4"

@@ -162,13 +162,19 @@ def parse_headers(block: bytes, limits: Limits | None = None) -> list[RawHeader]
     """Parse a header block into raw fields, keeping every byte of each field.
 
     Raises :class:`MessageError` for a line that is neither a field nor a continuation, and
-    :class:`~mimeseal.errors.LimitError` past ``max_header_count`` fields or a field longer
-    than ``max_header_bytes`` (counted as the lines arrive, so a bomb is refused early).
+    :class:`~mimeseal.errors.LimitError` for a block over ``max_header_block_bytes``, past
+    ``max_header_count`` fields or a field longer than ``max_header_bytes`` (counted as the
+    lines arrive, so a bomb is refused early).
     A field's continuation lines are joined once, at its end: appending them one by one would
     copy the field once per line (minutes for a field folded into 100,000 lines).
     """
     limits = resolve(limits)
     max_count, max_bytes = limits.max_header_count, limits.max_header_bytes
+    if len(block) > limits.max_header_block_bytes:
+        raise limit_error(
+            "max_header_block_bytes", len(block), limits.max_header_block_bytes,
+            "octets in one header block",
+        )  # fmt: skip
     headers: list[RawHeader] = []
     name, lines, size = "", list[bytes](), 0
     for line in block.splitlines(keepends=True):
@@ -419,7 +425,7 @@ def _prepare_7bit(entity: bytes, budget: PartBudget, depth: int) -> bytes:
         boundary = ctype.param("boundary")
         if not boundary:
             raise MessageError("a multipart entity has no boundary parameter")
-        split = split_multipart(body, boundary, max_parts=budget.remaining())
+        split = split_multipart(body, boundary, max_parts=budget.remaining(), used=budget.parts)
         budget.add(len(split.parts))
         parts = [_prepare_7bit(part, budget, depth + 1) for part in split.parts]
         preamble, epilogue = to_crlf(split.preamble), to_crlf(split.epilogue)

@@ -74,11 +74,14 @@ def _delimiter_lines(body: bytes, delimiter: bytes) -> Iterator[tuple[int, int, 
         pos = body.find(delimiter, pos + 1)
 
 
-def split_multipart(body: bytes, boundary: str, *, max_parts: int | None = None) -> MultipartBody:
+def split_multipart(
+    body: bytes, boundary: str, *, max_parts: int | None = None, used: int | None = None
+) -> MultipartBody:
     """Split a CRLF multipart body at ``--boundary`` lines without re-encoding anything.
 
     More than ``max_parts`` parts (default: :data:`~mimeseal.limits.DEFAULT_LIMITS`' count)
-    raise :class:`~mimeseal.errors.LimitError` as soon as the first one too many is found.
+    raise :class:`~mimeseal.errors.LimitError` as soon as the first one too many is found;
+    ``used`` is how many parts the rest of the message already has (for the error's figures).
     """
     limit = resolve(None).max_mime_parts if max_parts is None else max_parts
     delimiter = b"--" + boundary.encode("ascii", "replace")
@@ -86,7 +89,10 @@ def split_multipart(body: bytes, boundary: str, *, max_parts: int | None = None)
     for found in _delimiter_lines(body, delimiter):
         positions.append(found)
         if len(positions) > limit + 1:  # n + 1 delimiter lines hold at least n parts
-            raise limit_error("max_mime_parts", limit + 1, limit, "MIME parts", at_least=True)
+            # Report the message's count against the configured limit, not what was left of it.
+            total = resolve(None).max_mime_parts if max_parts is None else (used or 0) + limit
+            found_parts = total + 1
+            raise limit_error("max_mime_parts", found_parts, total, "MIME parts", at_least=True)
     if not positions:
         raise MessageError(
             f"multipart body has no '--{shown(boundary)}' delimiter line; the boundary parameter "

@@ -92,7 +92,7 @@ def check(
         references_on=references is not False,
         limits=limits,
     )
-    original = receivers.verdicts(message, with_references=True)
+    original = receivers.verdicts(message, with_references=True, original=True)
     labels = {**receivers.labels, **dkim_labels(message, limits)}
     rows = [
         SignatureRow(key, "smime" if key.startswith("smime") else "dkim",

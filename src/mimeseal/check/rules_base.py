@@ -21,7 +21,7 @@ from mimeseal import cms
 from mimeseal.check.findings import Severity
 from mimeseal.check.profiles import Profile
 from mimeseal.check.view import MessageView, Part
-from mimeseal.errors import MimesealError
+from mimeseal.errors import LimitError, MimesealError
 from mimeseal.mime import RawHeader, decode_transfer_encoding
 from mimeseal.smime.parts import SignedEntity, iter_signed_entities
 
@@ -254,6 +254,8 @@ def _read_smime(view: MessageView) -> Smime:
 def _read_entity(entity: SignedEntity, view: MessageView) -> SmimeEntity:
     try:
         parsed = cms.parse_signed_data(entity.cms_der, view.limits)
+    except LimitError:
+        raise  # the caller's to see, as smime.verify would raise it
     except MimesealError as exc:
         return SmimeEntity(entity, (), str(exc))
     signers = []

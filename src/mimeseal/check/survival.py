@@ -23,7 +23,7 @@ from cryptography import x509
 from mimeseal import cms, dkim, references, smime
 from mimeseal.dkim.records import RecordSource, lookup
 from mimeseal.dkim.tags import parse_tag_list, remove_fws
-from mimeseal.errors import MimesealError
+from mimeseal.errors import LimitError, MimesealError
 from mimeseal.limits import Limits, resolve
 from mimeseal.mime import header_boundaries, parse_headers, to_crlf
 from mimeseal.smime.parts import iter_signed_entities
@@ -74,10 +74,18 @@ def _smime_verdicts(
     at: datetime | None,
     labels: dict[str, str],
     limits: Limits,
+    original: bool = False,
 ) -> dict[str, list[Verdict]]:
-    """mimeseal's verdict per S/MIME signer; ``labels`` gets a readable name for each."""
+    """mimeseal's verdict per S/MIME signer; ``labels`` gets a readable name for each.
+
+    A limit the *original* message breaks is the caller's to see (LimitError); on a transformed
+    copy it is just one more way the signature did not survive."""
     try:
         verdict = smime.verify(message, trust=trust, at=at, limits=limits)
+    except LimitError:
+        if original:
+            raise
+        return {"*smime": [Verdict("mimeseal", False, "unreadable: over a limit")]}
     except MimesealError as exc:
         return {"*smime": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
     found: dict[str, list[Verdict]] = {}
@@ -98,12 +106,20 @@ def _dkim_key(header_b: str) -> str:
 
 
 def _dkim_verdicts(
-    message: bytes, records: RecordSource, now: datetime | None, limits: Limits
+    message: bytes,
+    records: RecordSource,
+    now: datetime | None,
+    limits: Limits,
+    original: bool = False,
 ) -> dict[str, list[Verdict]]:
     found: dict[str, list[Verdict]] = {}
     try:
         results = dkim.verify(message, records=records, now=now, limits=limits)
         view_b = _dkim_b_values(message, limits)
+    except LimitError:
+        if original:
+            raise
+        return {"*dkim": [Verdict("mimeseal", False, "unreadable: over a limit")]}
     except MimesealError as exc:
         return {"*dkim": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
     for result, b_value in zip(results, view_b, strict=False):
@@ -154,16 +170,21 @@ class Receivers:
         self._dkimpy = _load_dkimpy()
         self._openssl_usable: bool | None = None
 
-    def verdicts(self, message: bytes, with_references: bool) -> dict[str, list[Verdict]]:
-        """Every receiver's verdicts on ``message``; each receiver runs once per distinct bytes."""
+    def verdicts(
+        self, message: bytes, with_references: bool, *, original: bool = False
+    ) -> dict[str, list[Verdict]]:
+        """Every receiver's verdicts on ``message``; each receiver runs once per distinct bytes.
+
+        ``original`` marks the message as given: a limit it breaks raises LimitError."""
         digest = hashlib.sha256(message).digest()
         if digest not in self.ours:
             found = (
-                _smime_verdicts(message, self.trust, self.now, self.labels, self.limits)
+                _smime_verdicts(message, self.trust, self.now, self.labels, self.limits, original)
                 if self.trust
                 else {}
             )
-            for key, values in _dkim_verdicts(message, self.records, self.now, self.limits).items():
+            dkim_found = _dkim_verdicts(message, self.records, self.now, self.limits, original)
+            for key, values in dkim_found.items():
                 found.setdefault(key, []).extend(values)
             self.ours[digest] = found
         merged = {key: list(values) for key, values in self.ours[digest].items()}

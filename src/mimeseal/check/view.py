@@ -159,7 +159,7 @@ def _walk(
     boundary = ctype.param("boundary") if ctype.is_multipart else None
     split = None
     if ctype.is_multipart and boundary:
-        split = split_multipart(body, boundary, max_parts=budget.remaining())
+        split = split_multipart(body, boundary, max_parts=budget.remaining(), used=budget.parts)
         budget.add(len(split.parts))
     pieces = split.parts if split else ()
     paths = tuple(f"{path}.{n}" if path else str(n) for n in range(1, len(pieces) + 1))

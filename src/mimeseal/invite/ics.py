@@ -361,7 +361,9 @@ def _calendar_parts(
     if ctype.is_multipart:
         boundary = ctype.param("boundary")
         if boundary:
-            parts = split_multipart(body, boundary, max_parts=budget.remaining()).parts
+            parts = split_multipart(
+                body, boundary, max_parts=budget.remaining(), used=budget.parts
+            ).parts
             budget.add(len(parts))
             for part in parts:
                 yield from _calendar_parts(part, budget, depth + 1)

@@ -147,7 +147,13 @@ class SesEndpoint:
         return ses_backends[self.account][self.region]
 
     def sent(self) -> list[SentMessage]:
-        """Every message SES accepted since the last :meth:`clear`, oldest first."""
+        """Every raw message SES accepted in this endpoint's region since the last
+        :meth:`clear`, oldest first.
+
+        Only raw sends are listed (SendRawEmail, SendEmail with ``Content.Raw``: what mimeseal
+        sends, and the only kind whose bytes can be signed); simple and templated sends, which
+        SES composes itself, are left out.
+        """
         return [
             SentMessage(
                 data=m.raw_data.encode("utf-8"),
@@ -156,6 +162,7 @@ class SesEndpoint:
                 message_id=m.id,
             )
             for m in list(self._backend().sent_messages)
+            if isinstance(getattr(m, "raw_data", None), str)
         ]
 
     def stored(self) -> list[bytes]:

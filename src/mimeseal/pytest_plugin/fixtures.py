@@ -58,22 +58,37 @@ def mimeseal_pki(mimeseal_pki_factory: PkiFactory) -> DevPki:
     return mimeseal_pki_factory()
 
 
-@pytest.fixture(scope="session")
-def mimeseal_dkim_keys(tmp_path_factory: pytest.TempPathFactory) -> DkimKeys:
+@pytest.fixture
+def mimeseal_dkim_keys(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DkimKeys:
     """Make DKIM keys: ``mimeseal_dkim_keys("example.org", "s2", algorithm="ed25519")``.
 
-    ``.records`` holds every record made so far (for ``records=`` / ``dkim_records=``) and
-    ``.dnsfunc`` answers dkimpy's lookups from them.
+    Keys are generated once per session; ``.records`` (for ``records=`` / ``dkim_records=``)
+    and ``.dnsfunc`` (dkimpy) cover the default key and the keys this test asked for.
     """
-    from mimeseal.pytest_plugin.material import DkimKeys
-
-    return DkimKeys(tmp_path_factory.mktemp("mimeseal-dkim"))
+    return _dkim_store(request, tmp_path_factory).view()
 
 
 @pytest.fixture(scope="session")
-def mimeseal_dkim_key(mimeseal_dkim_keys: DkimKeys) -> DkimTestKey:
+def mimeseal_dkim_key(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> DkimTestKey:
     """An RSA 2048 DKIM key for ``mimeseal._domainkey.example.com``, with its record."""
-    return mimeseal_dkim_keys()
+    return _dkim_store(request, tmp_path_factory)()
+
+
+_DKIM_STORE = pytest.StashKey["DkimKeys"]()
+
+
+def _dkim_store(request: pytest.FixtureRequest, factory: pytest.TempPathFactory) -> DkimKeys:
+    """The session's DKIM key store, kept in the pytest config's stash."""
+    from mimeseal.pytest_plugin.material import DkimKeys
+
+    stash = request.config.stash
+    if _DKIM_STORE not in stash:
+        stash[_DKIM_STORE] = DkimKeys(factory.mktemp("mimeseal-dkim"))
+    return stash[_DKIM_STORE]
 
 
 # --------------------------------------------------------------------------- AWS / SES

@@ -287,14 +287,26 @@ class DkimTestKey:
 
 @dataclass
 class DkimKeys:
-    """Makes DKIM keys on demand (cached by domain and selector) and gathers their records."""
+    """Makes DKIM keys on demand and gathers the records of one test's keys.
+
+    Keys are generated once per session (cached by name, algorithm and size) but each test
+    gets its own view (:meth:`view`): its ``records`` hold the default key and the keys that
+    test asked for, so no test passes or fails because of what another test made.
+    """
 
     directory: Path
+    _store: dict[tuple[str, str, int], DkimTestKey] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _keys: dict[str, DkimTestKey] = field(default_factory=dict, init=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __repr__(self) -> str:
         return f"DkimKeys({', '.join(sorted(self._keys)) or 'no keys yet'})"
+
+    def view(self) -> DkimKeys:
+        """A fresh view on the same key store, holding only the default key."""
+        fresh = DkimKeys(self.directory, self._store, self._lock)
+        fresh()
+        return fresh
 
     def __call__(
         self, domain: str = DEFAULT_DKIM_DOMAIN, selector: str = DEFAULT_DKIM_SELECTOR, *,
@@ -302,34 +314,37 @@ class DkimKeys:
     ) -> DkimTestKey:  # fmt: skip
         """The key published at ``selector._domainkey.domain``, made on first use.
 
-        One name holds one key: asking again for it with another algorithm or size is an error,
-        because a receiver could only ever see one of them.
+        One name holds one key per test: asking again for it with another algorithm or size is
+        an error, because a receiver could only ever see one of them.
         """
         name = dkim.record_name(selector, domain)
+        known = self._keys.get(name)
+        if known is not None:
+            size = getattr(known.key, "key_size", None)
+            if known.algorithm != algorithm or (algorithm == "rsa" and size != bits):
+                raise UsageError(
+                    f"{name} already holds a {known.algorithm} key; use another selector "
+                    "for a second key"
+                )
+            return known
         with self._lock:
-            known = self._keys.get(name)
-            if known is not None:
-                size = getattr(known.key, "key_size", None)
-                if known.algorithm != algorithm or (algorithm == "rsa" and size != bits):
-                    raise UsageError(
-                        f"{name} already holds a {known.algorithm} key; use another selector "
-                        "for a second key"
-                    )
-                return known
-            key = generate_key(algorithm, bits)
-            files = write_key_pair(key, self.directory, domain=domain, selector=selector)
-            made = DkimTestKey(
-                key, domain.lower(), selector, files.name, files.value, files.key, files.record
-            )
-            self._keys[name] = made
-            return made
+            made = self._store.get((name, algorithm, bits))
+            if made is None:
+                key = generate_key(algorithm, bits)
+                folder = self.directory / f"{algorithm}-{bits}-{len(self._store)}"
+                files = write_key_pair(key, folder, domain=domain, selector=selector)
+                made = DkimTestKey(
+                    key, domain.lower(), selector, files.name, files.value, files.key, files.record
+                )
+                self._store[name, algorithm, bits] = made
+        self._keys[name] = made
+        return made
 
     @property
     def records(self) -> Mapping[str, str]:
-        """Every record made so far, for ``records=`` / ``dkim_records=``."""
-        with self._lock:
-            return MappingProxyType({k.name: k.value for k in self._keys.values()})
+        """The default key's record and those of this test's keys, for ``records=``."""
+        return MappingProxyType({k.name: k.value for k in self._keys.values()})
 
     def dnsfunc(self, name: bytes | str, timeout: float = 5) -> bytes | None:
-        """dkimpy's ``dnsfunc`` answering from every record made so far."""
+        """dkimpy's ``dnsfunc`` answering from :attr:`records`."""
         return _dnsfunc(self.records, name)

@@ -95,7 +95,7 @@ def _detached(path: str, ctype: ContentType, body: bytes, budget: PartBudget) ->
     boundary = ctype.param("boundary")
     if not boundary:
         raise MessageError("a multipart/signed part has no boundary parameter")
-    split = split_multipart(body, boundary, max_parts=budget.remaining())
+    split = split_multipart(body, boundary, max_parts=budget.remaining(), used=budget.parts)
     budget.add(len(split.parts))
     problems: list[Problem] = []
     if not split.closed:
@@ -185,7 +185,9 @@ def _walk(entity: bytes, path: str, depth: int, budget: PartBudget) -> Iterator[
         boundary = ctype.param("boundary")
         if not boundary:
             raise MessageError(f"multipart part {path or 'root'} has no boundary parameter")
-        parts = split_multipart(body, boundary, max_parts=budget.remaining()).parts
+        parts = split_multipart(
+            body, boundary, max_parts=budget.remaining(), used=budget.parts
+        ).parts
         budget.add(len(parts))
         for index, part in enumerate(parts, start=1):
             yield from _walk(part, f"{path}.{index}" if path else str(index), depth + 1, budget)
