@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import subprocess
 import sys
 import time
@@ -113,6 +114,14 @@ _, status, usage = os.wait4(pid, 0)
 sys.stdout.write("\\n@maxrss %d\\n" % usage.ru_maxrss)
 sys.exit(min(abs(os.waitstatus_to_exitcode(status)), 255))
 """
+
+
+def child_report(script: str, name: str, directory: Path) -> tuple[dict[str, Any], int]:
+    """Run ``script --child name --workdir directory`` in a fresh process (a benchmark's own
+    memory-measuring mode): the JSON report it prints and its whole-process peak RSS."""
+    out, peak = launch([sys.executable, script, "--child", name, "--workdir", str(directory)])
+    report: dict[str, Any] = json.loads(out)
+    return report, peak
 
 
 def launch(command: Sequence[str]) -> tuple[bytes, int]:

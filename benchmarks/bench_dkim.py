@@ -52,7 +52,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from _common import (
     BenchmarkError,
     add_output_options,
-    launch,
+    child_report,
     maxrss_bytes,
     no_check,
     timed_runs,
@@ -511,14 +511,6 @@ def run_child(name: str, directory: Path) -> dict[str, Any]:
     }
 
 
-def child_report(name: str, directory: Path) -> tuple[dict[str, Any], int]:
-    """Run ``--child name`` in a fresh process: its report and its whole-process peak RSS."""
-    script = str(Path(__file__).resolve())
-    out, peak = launch([sys.executable, script, "--child", name, "--workdir", str(directory)])
-    report: dict[str, Any] = json.loads(out)
-    return report, peak
-
-
 @dataclass(frozen=True)
 class MemoryRow:
     key: str
@@ -542,7 +534,7 @@ def run_memory(keys: Keys, directory: Path, size: int) -> list[MemoryRow]:
         who, _, body = name.partition("-")
         label = f"{who} dkim.sign, {body} body"
         print(f"  memory {label} (one call, fresh process) …", file=sys.stderr, flush=True)
-        report, peak = child_report(name, directory)
+        report, peak = child_report(__file__, name, directory)
         rows.append(
             MemoryRow(
                 name,

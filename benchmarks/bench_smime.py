@@ -46,6 +46,7 @@ from _common import (
     BenchmarkError,
     add_output_options,
     check_process,
+    child_report,
     launch,
     maxrss_bytes,
     no_check,
@@ -314,14 +315,6 @@ def run_child(name: str, directory: Path) -> dict[str, Any]:
     return {"name": name, "before": before, "after": after, "growth": after - before}
 
 
-def child_growth(name: str, directory: Path) -> tuple[dict[str, Any], int]:
-    """Run ``--child name`` in a fresh process: its report and its whole-process peak RSS."""
-    script = str(Path(__file__).resolve())
-    out, peak = launch([sys.executable, script, "--child", name, "--workdir", str(directory)])
-    report: dict[str, Any] = json.loads(out)
-    return report, peak
-
-
 # --------------------------------------------------------------------------- the benchmark
 
 
@@ -512,7 +505,7 @@ def run_memory(ops: Sequence[Operation], ws: Workspace) -> list[MemoryRow]:
             )
             continue
         traced = traced_peak(op.run, op.check)
-        report, peak = child_growth(op.key, ws.directory)
+        report, peak = child_report(__file__, op.key, ws.directory)
         note = "Rust heap unseen by tracemalloc" if op.key.startswith("cryptography") else ""
         rows.append(MemoryRow(op.key, op.label, traced, int(report["growth"]), peak, note))
     return rows
