@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import hostile
 from conftest import MESSAGE
 from mimeseal import dkim
 from mimeseal.dkim.signing import DkimKey
@@ -539,23 +540,9 @@ def doubly_signed(keys: Keys) -> bytes:
 def test_mutated_messages_give_results_or_mimeseal_errors(
     keys: Keys, doubly_signed: bytes, data: st.DataObject
 ) -> None:
-    mutated = bytearray(doubly_signed)
-    for _ in range(data.draw(st.integers(1, 6))):
-        action = data.draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
-        position = data.draw(st.integers(0, max(0, len(mutated) - 1)))
-        if action == "flip" and mutated:
-            mutated[position] ^= 1 << data.draw(st.integers(0, 7))
-        elif action == "insert":
-            mutated[position:position] = data.draw(
-                st.binary(min_size=1, max_size=8)
-                | st.sampled_from([b";", b"=", b"\r\n", b" ", b":", b"\r\n ", b"\n", b"\r"])
-            )
-        elif action == "delete":
-            del mutated[position : position + data.draw(st.integers(1, 40))]
-        else:
-            del mutated[position:]
+    mutated = data.draw(hostile.mutated([doubly_signed], hostile.tokens_for([doubly_signed])))
     try:
-        results = dkim.verify(bytes(mutated), records=keys.records, now=NOW)
+        results = dkim.verify(mutated, records=keys.records, now=NOW)
     except MimesealError:
         return
     assert all(r.status in ("pass", "fail", "temperror", "permerror") for r in results)
