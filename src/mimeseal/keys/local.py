@@ -50,6 +50,7 @@ __all__ = [
     "load_certificate_file",
     "load_certificates",
     "load_certificates_file",
+    "load_key_or_pkcs12_file",
     "load_pkcs12",
     "load_pkcs12_file",
     "load_private_key",
@@ -331,6 +332,16 @@ def load_pkcs12_file(path: str | os.PathLike[str], password: bytes | None) -> Ke
     """Load a PKCS#12 bundle from a file; see :func:`load_pkcs12`."""
     data = _read(path, "PKCS#12 file")
     return _load_pkcs12(data, password, f"PKCS#12 file {os.fspath(path)}")
+
+
+def load_key_or_pkcs12_file(
+    path: str | os.PathLike[str], password: bytes | None = None
+) -> SigningKey:
+    """The private key in a key file or a PKCS#12 bundle, told apart by content (read once)."""
+    data = _read(path, "key file")
+    if looks_like_pkcs12(data):
+        return _load_pkcs12(data, password, f"PKCS#12 file {os.fspath(path)}").key
+    return _load_private_key(data, password, f"key file {os.fspath(path)}")
 
 
 def _load_pkcs12(data: bytes, password: bytes | None, source: str) -> KeyBundle:

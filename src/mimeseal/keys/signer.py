@@ -17,9 +17,7 @@ from mimeseal.keys.kms_uri import is_kms_spec, parse_kms_spec
 from mimeseal.keys.local import (
     SigningKey,
     check_signing_key,
-    load_pkcs12_file,
-    load_private_key_file,
-    looks_like_pkcs12,
+    load_key_or_pkcs12_file,
 )
 
 __all__ = ["describe_spec", "load_signer"]
@@ -66,14 +64,7 @@ def load_signer(
 
 
 def _load_file(path: Path, password: bytes | None) -> SigningKey:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        data = b""  # the file loader below names the problem
-    if looks_like_pkcs12(data):
-        key = load_pkcs12_file(path, password).key
-    else:
-        key = load_private_key_file(path, password)
+    key = load_key_or_pkcs12_file(path, password)
     check_signing_key(key)
     return key
 
