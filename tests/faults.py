@@ -22,6 +22,12 @@ class _Raw:
         yield self.body
 
 
+def json_answer(payload: object, status: int = 200) -> AWSResponse:
+    """A JSON-protocol answer with ``payload`` as its body (a success unless ``status`` says)."""
+    headers: Any = {"Content-Type": "application/x-amz-json-1.1"}
+    return AWSResponse("https://aws.invalid", status, headers, _Raw(json.dumps(payload).encode()))
+
+
 def json_error(status: int, code: str, message: str) -> AWSResponse:
     """An error as JSON-protocol services (SES v2, KMS) send it."""
     headers: Any = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}

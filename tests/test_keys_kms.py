@@ -13,7 +13,6 @@ import functools
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 
 from conftest import MESSAGE, needs_openssl, openssl_accepts
-from faults import FaultInjector, json_error
+from faults import FaultInjector, json_answer, json_error
 from mimeseal import dkim, keys, pki, smime
 from mimeseal.dkim.keyfiles import as_dkim_key, record_for_key
 from mimeseal.errors import KmsError, UnsupportedKeyError, UsageError
@@ -34,7 +33,6 @@ from mimeseal.keys import KmsEcKey, KmsRetry, KmsRsaKey
 from mimeseal.pytest_plugin import AwsEndpoint, KmsEndpoint
 
 NO_WAIT = KmsRetry(sleep=lambda seconds: None)
-NO_HEADERS: Any = {}
 ALICE = "alice@example.com"
 
 
@@ -366,9 +364,7 @@ def test_throttled_get_public_key_is_retried(mimeseal_aws: AwsEndpoint, kms: Kms
 
 def test_answer_without_signature_is_an_error(kms: Kms) -> None:
     key = kms.rsa()
-    empty = FaultInjector(
-        lambda: AWSResponse("https://kms", 200, NO_HEADERS, _Body(b"{}")), count=1
-    )
+    empty = FaultInjector(lambda: json_answer({}), count=1)
     key.client.meta.events.register("before-send.kms.Sign", empty)
     try:
         with pytest.raises(KmsError, match="without a signature") as info:
@@ -500,15 +496,7 @@ class FaithfulKms:
             signature = private.sign(message, ec.ECDSA(chosen))
         answer = {"KeyId": body["KeyId"], "Signature": base64.b64encode(signature).decode(),
                   "SigningAlgorithm": algorithm}  # fmt: skip
-        return AWSResponse("https://kms", 200, NO_HEADERS, _Body(json.dumps(answer).encode()))
-
-
-class _Body:
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        yield self.data
+        return json_answer(answer)
 
 
 @needs_openssl
