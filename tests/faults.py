@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 
 class _Raw:
@@ -22,17 +22,22 @@ class _Raw:
         yield self.body
 
 
+def answer(status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> AWSResponse:
+    """Any HTTP answer, made up locally instead of coming from the network."""
+    fields = HTTPHeaders.from_dict(headers or {})
+    return AWSResponse("https://aws.invalid", status, fields, _Raw(body))
+
+
 def json_answer(payload: object, status: int = 200) -> AWSResponse:
     """A JSON-protocol answer with ``payload`` as its body (a success unless ``status`` says)."""
-    headers: Any = {"Content-Type": "application/x-amz-json-1.1"}
-    return AWSResponse("https://aws.invalid", status, headers, _Raw(json.dumps(payload).encode()))
+    headers = {"Content-Type": "application/x-amz-json-1.1"}
+    return answer(status, headers, json.dumps(payload).encode())
 
 
 def json_error(status: int, code: str, message: str) -> AWSResponse:
     """An error as JSON-protocol services (SES v2, KMS) send it."""
-    headers: Any = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
-    body = json.dumps({"__type": code, "message": message}).encode()
-    return AWSResponse("https://aws.invalid", status, headers, _Raw(body))
+    headers = {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}
+    return answer(status, headers, json.dumps({"__type": code, "message": message}).encode())
 
 
 def xml_error(status: int, code: str, message: str) -> AWSResponse:
@@ -41,8 +46,7 @@ def xml_error(status: int, code: str, message: str) -> AWSResponse:
         f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
         f"<Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
     )
-    headers: Any = {"Content-Type": "text/xml"}
-    return AWSResponse("https://aws.invalid", status, headers, _Raw(body.encode()))
+    return answer(status, {"Content-Type": "text/xml"}, body.encode())
 
 
 class FaultInjector:

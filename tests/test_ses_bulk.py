@@ -26,12 +26,12 @@ from typing import Any
 import boto3
 import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
-from botocore.compat import HTTPHeaders
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from cryptography.hazmat.primitives import hashes
 from moto.ses.models import ses_backends
 
 from conftest import DevPki
+from faults import answer, json_error
 from mimeseal import dkim, smime
 from mimeseal.compose import compose
 from mimeseal.dkim.keyfiles import generate_key
@@ -117,21 +117,6 @@ def make_messages(count: int, tag: str, sender: str = FROM) -> list[bytes]:
     ]
 
 
-def _answer(url: str, status: int, headers: dict[str, str], body: bytes = b"") -> AWSResponse:
-    """An HTTP answer made up locally, returned from ``before-send`` instead of the network."""
-    return AWSResponse(url, status, HTTPHeaders.from_dict(headers), _Body(body))
-
-
-class _Body:
-    """What AWSResponse reads its content from (a urllib3 response stands here normally)."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: object) -> Iterator[bytes]:
-        yield self._data
-
-
 @dataclass
 class Faults:
     """Answers a fraction of SendEmail calls itself, before anything reaches the network."""
@@ -151,14 +136,9 @@ class Faults:
         if not faulty:
             return None
         if kind == 0:
-            return _answer(request.url, 500, {})
+            return answer(500)
         if kind == 1:
-            headers = {
-                "x-amzn-ErrorType": "TooManyRequestsException",
-                "Content-Type": "application/json",
-            }
-            body = b'{"message": "Maximum sending rate exceeded."}'
-            return _answer(request.url, 429, headers, body)
+            return json_error(429, "TooManyRequestsException", "Maximum sending rate exceeded.")
         raise EndpointConnectionError(endpoint_url=request.url)
 
 
@@ -439,7 +419,7 @@ def test_permanent_failures_are_not_retried_and_retryable_ones_are(
         data = json.loads(request.body)
         raw = base64.b64decode(data["Content"]["Raw"]["Data"])
         if digest(raw) in flaky_digests:
-            return _answer(request.url, 503, {})
+            return answer(503)
         return None
 
     down.client.meta.events.register("before-send.sesv2.SendEmail", server_error)
