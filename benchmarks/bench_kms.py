@@ -13,7 +13,6 @@ signature made while preparing is verified by mimeseal and dkimpy; failures stop
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import statistics
 import time
@@ -24,11 +23,11 @@ import boto3
 import dkim as dkimpy
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from moto.server import ThreadedMotoServer
 
 from _common import BenchmarkError
 from mimeseal import dkim, keys, pki, smime
 from mimeseal.dkim.keyfiles import record_for_key
+from mimeseal.local_aws import moto_server
 
 SENDER = "alice@example.com"
 MESSAGE = (
@@ -52,14 +51,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=50)
     args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's per-request log lines
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "bench")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        client = boto3.client("kms", endpoint_url=f"http://{host}:{port}", region_name="us-east-1")
+    with moto_server() as url:
+        client = boto3.client("kms", endpoint_url=url, region_name="us-east-1")
         key_id = client.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"][
             "KeyId"
         ]
@@ -67,8 +62,6 @@ def main() -> None:
         local = rsa.generate_private_key(65537, 2048)
         assert isinstance(remote, rsa.RSAPrivateKey)
         rows = run(args.iterations, client, key_id, remote, local)
-    finally:
-        server.stop()
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")

@@ -8,6 +8,7 @@ named in the report; the demo succeeds only if every step held.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import secrets
 import shutil
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from mimeseal import compose, dkim, invite, keys, pki, references, smime
 from mimeseal.dkim.keyfiles import as_dkim_key, generate_key, record_for_key, write_key_pair
 from mimeseal.errors import MimesealError
 from mimeseal.files import make_folder
+from mimeseal.local_aws import moto_server
 
 SENDER = "alice@example.com"
 RECIPIENT = "bob@example.org"
@@ -341,22 +343,16 @@ _NEEDS_MOTO = "needs moto (pip install 'mimeseal[local]')"
 def _embedded_aws() -> Iterator[Callable[[str], Any] | None]:
     """moto's server on loopback for one step, as a factory of boto3 clients for it (fake
     credentials); None when moto is not installed."""
-    try:
-        import boto3
-        from moto.server import ThreadedMotoServer
-    except ImportError:
+    if importlib.util.find_spec("moto") is None:
         yield None
         return
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        options = {"endpoint_url": f"http://{host}:{port}", "region_name": "us-east-1",
+    import boto3
+
+    with moto_server() as url:
+        options = {"endpoint_url": url, "region_name": "us-east-1",
                    "aws_access_key_id": "demo", "aws_secret_access_key": "demo"}  # fmt: skip
         make: Any = boto3.client  # its overloads name every service; this one is dynamic
         yield lambda service: make(service, **options)
-    finally:
-        server.stop()
 
 
 def _send_step(report: DemoReport, records: dict[str, str]) -> Callable[[], str]:

@@ -13,7 +13,6 @@ rules refuse 8-bit content before that anyway.
 from __future__ import annotations
 
 import hashlib
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from mimeseal.errors import UsageError
+from mimeseal.local_aws import moto_server
 
 if TYPE_CHECKING:
     from mimeseal.ses.api import SesSender
@@ -72,27 +72,19 @@ def running_aws_server() -> Iterator[AwsEndpoint]:
     """
     try:
         from moto.core.models import DEFAULT_ACCOUNT_ID
-        from moto.server import ThreadedMotoServer
     except ImportError:
         raise UsageError(f"the AWS fixtures need moto; {_INSTALL_HINT}") from None
     saved = {name: os.environ.get(name) for name in (*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION")}
     for name, value in (*FAKE_CREDENTIALS.items(), ("AWS_DEFAULT_REGION", DEFAULT_REGION)):
         os.environ.setdefault(name, value)
-    werkzeug = logging.getLogger("werkzeug")
-    level = werkzeug.level
-    werkzeug.setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
     try:
-        host, port = server.get_host_and_port()
-        yield AwsEndpoint(
-            url=f"http://{host}:{port}",
-            region=os.environ["AWS_DEFAULT_REGION"],
-            account=os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
-        )
+        with moto_server() as url:
+            yield AwsEndpoint(
+                url=url,
+                region=os.environ["AWS_DEFAULT_REGION"],
+                account=os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID),
+            )
     finally:
-        server.stop()
-        werkzeug.setLevel(level)
         for name, before in saved.items():
             if before is None:
                 os.environ.pop(name, None)
