@@ -1,14 +1,13 @@
-"""The DER fast paths for CMS SignedData: assemble one, and lift a large eContent out of one.
+"""DER writing for CMS SignedData: the outer layers assembled around already-encoded pieces.
 
 asn1crypto re-encodes certificates and copies content once per nesting level; these few
-functions read and write only the outer TLV headers, so signing and parsing a 40 MB message
-copy its content once. Anything but plain definite-length DER is left to asn1crypto.
+functions write only the outer TLV headers, so signing a 40 MB message copies its content once.
+Reading is :mod:`mimeseal.ber`'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 OID_DATA = bytes.fromhex("06092a864886f70d010701")
 OID_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
@@ -57,56 +56,3 @@ def assemble_signed_data(
     info_len = len(OID_SIGNED_DATA) + len(explicit) + len(signed_data_head) + body_len
     head = der_header(0x30, info_len) + OID_SIGNED_DATA + explicit + signed_data_head + before
     return b"".join((head, *pieces, after))
-
-
-@dataclass(frozen=True)
-class Tlv:
-    tag: int
-    start: int  # first content octet
-    end: int  # one past the last content octet
-
-
-def read_tlv(der: bytes, pos: int, tag: int) -> Tlv | None:
-    """The definite-length DER element with ``tag`` at ``pos``, or None for anything else."""
-    if pos + 2 > len(der) or der[pos] != tag:
-        return None
-    first = der[pos + 1]
-    if first < 0x80:
-        start, length = pos + 2, first
-    else:
-        size = first & 0x7F
-        if size == 0 or size > 8 or pos + 2 + size > len(der):
-            return None  # indefinite (BER) or absurd lengths: leave them to asn1crypto
-        start, length = pos + 2 + size, int.from_bytes(der[pos + 2 : pos + 2 + size], "big")
-    if start + length > len(der):
-        return None
-    return Tlv(tag, start, start + length)
-
-
-def lift_econtent(der: bytes) -> tuple[bytes, bytes] | None:
-    """Split an attached-content SignedData into (the same DER without eContent, eContent).
-
-    Only the plain definite-length DER layout is handled; anything else (BER, constructed
-    OCTET STRINGs, detached signatures) returns None and is parsed by asn1crypto as is.
-    """
-    info = read_tlv(der, 0, 0x30)
-    if info is None or info.end != len(der) or der[info.start : info.start + 11] != OID_SIGNED_DATA:
-        return None
-    wrapper = read_tlv(der, info.start + 11, 0xA0)
-    signed = wrapper and read_tlv(der, wrapper.start, 0x30)
-    version = signed and read_tlv(der, signed.start, 0x02)
-    algorithms = version and read_tlv(der, version.end, 0x31)
-    encap = algorithms and read_tlv(der, algorithms.end, 0x30)
-    content_type = encap and read_tlv(der, encap.start, 0x06)
-    explicit = content_type and read_tlv(der, content_type.end, 0xA0)
-    octets = explicit and read_tlv(der, explicit.start, 0x04)
-    if not (wrapper and signed and algorithms and encap and content_type and explicit and octets):
-        return None
-    if not (octets.end == explicit.end == encap.end and signed.end == wrapper.end == info.end):
-        return None
-    new_encap = tlv(0x30, der[encap.start : content_type.end])
-    signed_der = tlv(
-        0x30, der[signed.start : algorithms.end], new_encap, der[encap.end : signed.end]
-    )
-    small = tlv(0x30, OID_SIGNED_DATA, tlv(0xA0, signed_der))
-    return small, der[octets.start : octets.end]

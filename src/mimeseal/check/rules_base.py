@@ -260,23 +260,13 @@ def _read_entity(entity: SignedEntity, view: MessageView) -> SmimeEntity:
         return SmimeEntity(entity, (), str(exc))
     signers = []
     for index, info in enumerate(parsed.signer_infos):
-        digest = micalg_name(str(info["digest_algorithm"]["algorithm"].native))
-        signers.append(SmimeSigner(index, _signer_certificate(index, info, parsed), digest))
+        digest = micalg_name(cms.digest_of(info))
+        signers.append(
+            SmimeSigner(index, cms.signer_certificate(info, parsed.certificates), digest)
+        )
     detached_econtent = entity.form == "detached" and parsed.econtent is not None
     calendar = bool(parsed.econtent and _CALENDAR_TYPE.search(parsed.econtent))
     return SmimeEntity(entity, tuple(signers), None, detached_econtent, calendar)
-
-
-def _signer_certificate(
-    index: int, info: Any, parsed: cms.ParsedSignedData
-) -> x509.Certificate | None:
-    """The signer's certificate from the structure (matched by its SignerIdentifier)."""
-    try:
-        # check_signer finds the certificate exactly as the verifier does; the content is not
-        # needed for that, so an empty one keeps large messages from being hashed here.
-        return cms.check_signer(index, info, parsed, b"").certificate
-    except Exception:  # hostile structures: the certificate is simply not usable
-        return None
 
 
 def signed_certificates(view: MessageView) -> Iterator[tuple[str, x509.Certificate]]:

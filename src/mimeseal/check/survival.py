@@ -255,7 +255,7 @@ def _openssl_can_verify(message: bytes, limits: Limits) -> bool:
     try:
         for entity in iter_signed_entities(to_crlf(message), limits):
             for signer in cms.parse_signed_data(entity.cms_der, limits).signer_infos:
-                if signer["signature_algorithm"]["algorithm"].native == "ed25519":
+                if cms.signature_algorithm_name(signer) == "ed25519":
                     return False
     except MimesealError:
         return True

@@ -17,25 +17,33 @@ from mimeseal.cms.algorithms import (
 from mimeseal.cms.building import build_signed_data
 from mimeseal.cms.checking import (
     CmsSignerCheck,
-    ParsedSignedData,
-    _find_certificate,
     check_signer,
     digest_of,
+    signature_algorithm_name,
+)
+from mimeseal.cms.parsing import (
+    Attribute,
+    ParsedSignedData,
+    SignerInfo,
     parse_signed_data,
+    signer_certificate,
 )
 
 __all__ = [
     "DIGESTS",
     "MICALG_BY_ASN1",
     "OID_SIGNING_CERTIFICATE_V2",
+    "Attribute",
     "CmsSignerCheck",
     "ParsedSignedData",
     "RsaPadding",
+    "SignerInfo",
     "SigningKey",
-    "_find_certificate",
     "build_signed_data",
     "check_signer",
     "digest_for_key",
     "digest_of",
     "parse_signed_data",
+    "signature_algorithm_name",
+    "signer_certificate",
 ]

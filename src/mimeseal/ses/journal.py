@@ -432,7 +432,7 @@ def signer_identities(message: bytes) -> dict[str, Any]:
             found["errors"].append(f"S/MIME part {entity.path or 'root'}: {exc}")
             continue
         for signer_info in parsed.signer_infos:
-            cert = cms._find_certificate(signer_info, parsed.certificates)
+            cert = cms.signer_certificate(signer_info, parsed.certificates)
             if cert is None:
                 found["smime"].append(
                     {"path": entity.path, "sha256": None, "emails": [], "subject": None}
