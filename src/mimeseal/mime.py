@@ -251,6 +251,9 @@ class ContentType:
 
     type: str
     params: dict[str, str]
+    #: Parameters given more than once (RFC 2045 §5.1 allows one); parsers disagree on which
+    #: one counts, so a verifier treats them as ambiguous.
+    repeated: frozenset[str] = frozenset()
 
     @property
     def maintype(self) -> str:
@@ -274,9 +277,12 @@ def parse_content_type(value: str | None) -> ContentType:
     msg = Message()
     msg["Content-Type"] = value
     params: dict[str, str] = {}
+    repeated = set()
     for key, val in msg.get_params(failobj=[], header="content-type")[1:]:
+        if key.lower() in params:
+            repeated.add(key.lower())
         params[key.lower()] = collapse_rfc2231_value(val)
-    return ContentType(msg.get_content_type(), params)
+    return ContentType(msg.get_content_type(), params, frozenset(repeated))
 
 
 def content_type_of(headers: Iterable[RawHeader]) -> ContentType:

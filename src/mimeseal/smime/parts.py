@@ -74,10 +74,48 @@ def decode_base64_strict(body: bytes, what: str) -> bytes:
         ) from None
 
 
+#: Parameters that decide how an entity is cut up or read; given twice, parsers disagree.
+_STRUCTURAL_PARAMETERS = ("boundary", "protocol", "micalg", "smime-type", "charset")
+_MULTIPART_ENCODINGS = ("7bit", "8bit", "binary")
+
+
 def _body_of(part: bytes, budget: PartBudget) -> tuple[ContentType, str | None, bytes]:
+    ctype, cte, body, _ = _read_entity(part, budget, "")
+    return ctype, cte, body
+
+
+def _read_entity(
+    part: bytes, budget: PartBudget, path: str
+) -> tuple[ContentType, str | None, bytes, list[Problem]]:
+    """The entity's type, transfer encoding and body, and what would let two MIME parsers
+    read it differently (one signed message must have one meaning)."""
     block, body = split_message(part)
     headers = parse_headers(block, budget.limits)
-    return content_type_of(headers), first_header(headers, "Content-Transfer-Encoding"), body
+    ctype = content_type_of(headers)
+    cte = first_header(headers, "Content-Transfer-Encoding")
+    where = f"MIME part {path}" if path else "the message"
+    found = []
+    for name in ("Content-Type", "Content-Transfer-Encoding"):
+        count = sum(1 for h in headers if h.is_named(name))
+        if count > 1:
+            found.append(f"{where} has {count} {name} fields")
+    repeated = sorted(set(_STRUCTURAL_PARAMETERS) & ctype.repeated)
+    if repeated:
+        found.append(f"{where} gives the Content-Type parameter {', '.join(repeated)} twice")
+    if ctype.is_multipart and (cte or "7bit").strip().lower() not in _MULTIPART_ENCODINGS:
+        found.append(
+            f"{where} is {ctype.type} with Content-Transfer-Encoding {shown(cte)} "
+            "(RFC 2045 §6.4 allows only 7bit, 8bit or binary on a multipart)"
+        )
+    problems = [
+        Problem(
+            "ambiguous-structure",
+            f"{text}: MIME parsers differ in which one they use, so a reader may be shown other "
+            "content than the verifier checked",
+        )
+        for text in found
+    ]
+    return ctype, cte, body, problems
 
 
 def _decode_body(body: bytes, cte: str | None, what: str) -> bytes:
@@ -91,13 +129,16 @@ def _decode_body(body: bytes, cte: str | None, what: str) -> bytes:
     )
 
 
-def _detached(path: str, ctype: ContentType, body: bytes, budget: PartBudget) -> SignedEntity:
+def _detached(
+    path: str, ctype: ContentType, body: bytes, walk: _Walk, inherited: list[Problem]
+) -> SignedEntity:
+    budget = walk.budget
     boundary = ctype.param("boundary")
     if not boundary:
         raise MessageError("a multipart/signed part has no boundary parameter")
     split = split_multipart(body, boundary, max_parts=budget.remaining(), used=budget.parts)
     budget.add(len(split.parts))
-    problems: list[Problem] = []
+    problems = list(inherited)
     if not split.closed:
         problems.append(
             Problem(
@@ -137,10 +178,15 @@ def _detached(path: str, ctype: ContentType, body: bytes, budget: PartBudget) ->
             )
         )
     der = _decode_body(sig_body, sig_cte, "signature part")
+    signed_type, _, _, ambiguities = _read_entity(
+        split.parts[0], budget, f"{path}.1" if path else "1"
+    )
+    problems += ambiguities
+    walk.ambiguities.extend(ambiguities)
     return SignedEntity(
         path=path,
         form="detached",
-        media_type=_body_of(split.parts[0], budget)[0].type,
+        media_type=signed_type.type,
         signed_bytes=split.parts[0],
         cms_der=der,
         micalg=(ctype.param("micalg") or "").lower() or None,
@@ -156,19 +202,36 @@ def _is_opaque_signed(ctype: ContentType) -> bool:
     return smime_type == "signed-data" or (not smime_type and name.endswith(".p7m"))
 
 
-def iter_signed_entities(message: bytes, limits: Limits | None = None) -> Iterator[SignedEntity]:
+def iter_signed_entities(
+    message: bytes, limits: Limits | None = None, ambiguities: list[Problem] | None = None
+) -> Iterator[SignedEntity]:
     """Yield every signed entity in ``message`` (CRLF bytes), depth first, in MIME order.
 
     MIME depth, part count and header sizes are bounded by ``limits`` (LimitError past them).
+    Each entity carries the ``ambiguous-structure`` problems of itself and the parts that hold
+    it; ``ambiguities``, if given, collects those of every part walked, signed or not (a second
+    Content-Type on the root may hide a signature from this walker and show it to another).
     """
-    yield from _walk(message, "", 0, PartBudget(limits))
+    sink = [] if ambiguities is None else ambiguities
+    yield from _walk(message, "", 0, _Walk(PartBudget(limits), sink), [])
 
 
-def _walk(entity: bytes, path: str, depth: int, budget: PartBudget) -> Iterator[SignedEntity]:
+@dataclass(frozen=True)
+class _Walk:
+    budget: PartBudget
+    ambiguities: list[Problem]
+
+
+def _walk(
+    entity: bytes, path: str, depth: int, walk: _Walk, inherited: list[Problem]
+) -> Iterator[SignedEntity]:
+    budget = walk.budget
     budget.enter(depth)
-    ctype, cte, body = _body_of(entity, budget)
+    ctype, cte, body, ambiguities = _read_entity(entity, budget, path)
+    walk.ambiguities.extend(ambiguities)
+    inherited = inherited + ambiguities
     if ctype.type == "multipart/signed":
-        yield _detached(path, ctype, body, budget)
+        yield _detached(path, ctype, body, walk, inherited)
         return
     if _is_opaque_signed(ctype):
         yield SignedEntity(
@@ -178,7 +241,7 @@ def _walk(entity: bytes, path: str, depth: int, budget: PartBudget) -> Iterator[
             signed_bytes=b"",
             cms_der=_decode_body(body, cte, "opaque S/MIME body"),
             micalg=None,
-            problems=(),
+            problems=tuple(inherited),
         )
         return
     if ctype.is_multipart:
@@ -190,6 +253,7 @@ def _walk(entity: bytes, path: str, depth: int, budget: PartBudget) -> Iterator[
         ).parts
         budget.add(len(parts))
         for index, part in enumerate(parts, start=1):
-            yield from _walk(part, f"{path}.{index}" if path else str(index), depth + 1, budget)
+            child = f"{path}.{index}" if path else str(index)
+            yield from _walk(part, child, depth + 1, walk, inherited)
     elif ctype.type == "message/rfc822":
-        yield from _walk(body, f"{path}.1" if path else "1", depth + 1, budget)
+        yield from _walk(body, f"{path}.1" if path else "1", depth + 1, walk, inherited)
