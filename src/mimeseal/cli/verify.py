@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 from cryptography import x509
 
@@ -27,7 +28,10 @@ def add_parser(sub: Any) -> None:
         help="S/MIME trust anchor(s) (repeatable; needed when the message is S/MIME-signed)",
     )
     ver.add_argument(
-        "--at", metavar="ISO-8601", help="judge certificates at this time instead of signing time"
+        "--at",
+        metavar="ISO-8601|signing-time",
+        help="judge certificates and DKIM t=/x= at this time instead of now (archived mail); "
+        "'signing-time' trusts each S/MIME signer's own claim, and the verdict says so",
     )
     ver.add_argument(
         "--dkim-record",
@@ -83,9 +87,11 @@ def _smime_lines(verdict: smime.SmimeVerdict) -> list[str]:
             who = ", ".join(signer.addresses) or "unknown signer"
             status = "PASS" if signer.valid and part.is_root and part.valid else "FAIL"
             when = signer.signing_time.isoformat() if signer.signing_time else "no signing time"
+            layer = f" layer={part.layer}" if part.layer > 1 else ""
             lines.append(
-                f"{status} smime {part.form} signer={who} digest={signer.digest} "
-                f"signed={when} covers={where}"
+                f"{status} smime {part.form}{layer} signer={who} digest={signer.digest} "
+                f"signed={when} judged={signer.validated_at.isoformat()} "
+                f"({signer.validated_at_source}) covers={where}"
             )
             lines += [f"  {p.severity}: {p.code}: {p.message}" for p in signer.problems]
         lines += [f"  {p.severity}: {p.code}: {p.message}" for p in part.problems]
@@ -118,8 +124,14 @@ def run(args: argparse.Namespace, out: BinaryIO) -> int:
     anchors: list[x509.Certificate] = []
     for path in args.trust:
         anchors += keys.load_certificates_file(path)
-    at = parse_time(args.at) if args.at else None
-    results = dkim.verify(message, records=dkim_records(args))
+    at: datetime | Literal["signing-time"] | None = None
+    if args.at == "signing-time":
+        at = "signing-time"
+    elif args.at:
+        at = parse_time(args.at)
+    results = dkim.verify(
+        message, records=dkim_records(args), now=at if isinstance(at, datetime) else None
+    )
     verdict = None
     if anchors:
         verdict = smime.verify(message, trust=anchors, at=at)

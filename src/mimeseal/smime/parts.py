@@ -18,8 +18,8 @@ from mimeseal.mime import (
     ContentType,
     content_type_of,
     first_header,
+    header_boundaries,
     parse_headers,
-    split_message,
     split_multipart,
 )
 from mimeseal.verdict import Problem
@@ -80,17 +80,18 @@ _MULTIPART_ENCODINGS = ("7bit", "8bit", "binary")
 
 
 def _body_of(part: bytes, budget: PartBudget) -> tuple[ContentType, str | None, bytes]:
-    ctype, cte, body, _ = _read_entity(part, budget, "")
-    return ctype, cte, body
+    ctype, cte, body_start, _ = _read_entity(part, budget, "")
+    return ctype, cte, part[body_start:]
 
 
 def _read_entity(
     part: bytes, budget: PartBudget, path: str
-) -> tuple[ContentType, str | None, bytes, list[Problem]]:
-    """The entity's type, transfer encoding and body, and what would let two MIME parsers
-    read it differently (one signed message must have one meaning)."""
-    block, body = split_message(part)
-    headers = parse_headers(block, budget.limits)
+) -> tuple[ContentType, str | None, int, list[Problem]]:
+    """The entity's type, transfer encoding and where its body starts (a large body is sliced
+    only by those that read it), and what would let two MIME parsers read it differently (one
+    signed message must have one meaning)."""
+    block_end, body_start = header_boundaries(part)
+    headers = parse_headers(part[:block_end], budget.limits)
     ctype = content_type_of(headers)
     cte = first_header(headers, "Content-Transfer-Encoding")
     where = f"MIME part {path}" if path else "the message"
@@ -115,7 +116,7 @@ def _read_entity(
         )
         for text in found
     ]
-    return ctype, cte, body, problems
+    return ctype, cte, body_start, problems
 
 
 def _decode_body(body: bytes, cte: str | None, what: str) -> bytes:
@@ -227,9 +228,12 @@ def _walk(
 ) -> Iterator[SignedEntity]:
     budget = walk.budget
     budget.enter(depth)
-    ctype, cte, body, ambiguities = _read_entity(entity, budget, path)
+    ctype, cte, body_start, ambiguities = _read_entity(entity, budget, path)
     walk.ambiguities.extend(ambiguities)
     inherited = inherited + ambiguities
+    if not (ctype.is_multipart or ctype.type == "message/rfc822" or _is_opaque_signed(ctype)):
+        return  # a leaf: no signature can be inside, and its body is not read
+    body = entity[body_start:]
     if ctype.type == "multipart/signed":
         yield _detached(path, ctype, body, walk, inherited)
         return

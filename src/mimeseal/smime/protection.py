@@ -13,7 +13,7 @@ import email.header
 from collections.abc import Sequence
 
 from mimeseal.limits import Limits, shown
-from mimeseal.mime import RawHeader, content_type_of, parse_headers, split_message
+from mimeseal.mime import RawHeader, content_type_of, header_boundaries, parse_headers
 from mimeseal.smime.signing import from_addresses
 from mimeseal.verdict import Problem
 
@@ -28,7 +28,7 @@ def protected_header_problems(
     limits: Limits,
 ) -> list[Problem]:
     """What the signed entity's own header fields say against the signer and the outer ones."""
-    inner = parse_headers(split_message(signed_content)[0], limits)
+    inner = parse_headers(signed_content[: header_boundaries(signed_content)[0]], limits)
     ctype = content_type_of(inner)
     declared = ctype.param("hp") is not None or ctype.param("protected-headers") == "v1"
     inner_from = [h for h in inner if h.is_named("From")]

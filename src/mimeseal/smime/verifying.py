@@ -27,7 +27,7 @@ from mimeseal import cms, keys, trust
 from mimeseal.errors import CertificateError, VerificationInputError
 from mimeseal.limits import Limits, resolve, shown
 from mimeseal.limits import check as check_limit
-from mimeseal.mime import has_bare_line_ends, parse_headers, split_message, to_crlf
+from mimeseal.mime import has_bare_line_ends, header_boundaries, parse_headers, to_crlf
 from mimeseal.smime.parts import SignedEntity, iter_signed_entities
 from mimeseal.smime.protection import protected_header_problems
 from mimeseal.smime.signing import from_addresses
@@ -203,7 +203,7 @@ def verify(
             "the message had bare LF/CR line ends; it was converted to CRLF before "
             "verification (a receiver that does not do this will see a broken signature)"
         )
-    headers = parse_headers(split_message(message)[0], limits)
+    headers = parse_headers(message[: header_boundaries(message)[0]], limits)
     problems, sender = _sender_problems(headers)
     judge = _Judge(list(trust), at, datetime.now(timezone.utc), sender, headers, limits, [])
     parts = judge.layer(message, 1)
