@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from asn1crypto import core
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
 
 from conftest import MESSAGE, DevPki, multipart_signed, needs_openssl, openssl_accepts
 from mimeseal import cms, pki, smime
@@ -255,3 +257,45 @@ def test_validation_time_must_be_aware_and_known(rsa_pki: DevPki) -> None:
         smime.verify(_signed(rsa_pki), trust=rsa_pki.trust, at=datetime(2026, 1, 1))
     with pytest.raises(VerificationInputError, match="signing-time"):
         smime.verify(_signed(rsa_pki), trust=rsa_pki.trust, at="yesterday")  # type: ignore[arg-type]
+
+
+# --- certificates as older CAs issue them ---------------------------------------------------------
+
+
+def _legacy_signer(dev: DevPki) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
+    """The address only in the subject's emailAddress (no SAN, no SKI, no AKI), as older CAs and
+    NSS's test PKI issue them, plus an extension nobody knows."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    now = datetime.now(timezone.utc)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COMMON_NAME, "Alice Example"),
+            x509.NameAttribute(NameOID.EMAIL_ADDRESS, "alice@example.com"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(dev.ca.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(hours=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.7"), b"\x05\x00"),
+            critical=False,
+        )
+        .sign(dev.ca.key, hashes.SHA256())
+    )
+    return key, cert
+
+
+@needs_openssl
+def test_a_subject_email_address_and_an_unknown_extension_are_accepted(rsa_pki: DevPki) -> None:
+    key, cert = _legacy_signer(rsa_pki)
+    message = smime.sign(MESSAGE, key=key, cert=cert, check_certificate=False)
+    assert openssl_accepts(message, rsa_pki.trust).ok
+    verdict = smime.verify(message, trust=rsa_pki.trust)
+    assert verdict.valid, verdict.all_problems()
+    assert verdict.signers[0].addresses == ("alice@example.com",)
+    assert "unknown-extensions" in everything(verdict)

@@ -387,6 +387,7 @@ class _Judge:
             problems.extend(result.problems)
             chain = result.chain or ()
             problems += _signing_time_problems(check.signing_time, when, source, cert)
+            problems += _unknown_extensions(cert)
         if micalg is not None and micalg != check.digest:
             problems.append(
                 Problem(
@@ -408,6 +409,26 @@ class _Judge:
             problems=tuple(problems),
             validated_at_source=source,
         )
+
+
+def _unknown_extensions(cert: x509.Certificate) -> list[Problem]:
+    """Non-critical extensions nobody here interprets: kept, listed (a critical one is the path
+    validator's to refuse, RFC 5280 §4.2)."""
+    unknown = [
+        ext.oid.dotted_string
+        for ext in cert.extensions
+        if isinstance(ext.value, x509.UnrecognizedExtension) and not ext.critical
+    ]
+    if not unknown:
+        return []
+    return [
+        Problem(
+            "unknown-extensions",
+            f"the signer certificate has extensions this verifier does not interpret: "
+            f"{', '.join(unknown)}",
+            "info",
+        )
+    ]
 
 
 def _signing_time_problems(
