@@ -14,8 +14,9 @@ with each deliberate difference written down in tests/test_trust.py):
   OpenSSL needs ``-partial_chain`` for a non-self-signed one;
 - the anchor's validity period and CA properties (basicConstraints, keyUsage, EKU,
   pathLenConstraint, nameConstraints) are checked, as OpenSSL and NSS check them;
-- a signer certificate that is itself in ``trust`` validates as a path of one, as OpenSSL
-  accepts a directly trusted self-signed certificate;
+- a self-issued signer certificate that is itself in ``trust`` validates as a path of one,
+  as OpenSSL, NSS and gpgsm accept a directly trusted self-signed certificate; a signer
+  certificate issued by another CA needs its path even when it is listed;
 - a version 1 certificate may be an anchor, never an intermediate;
 - MD5 certificate signatures are refused, SHA-1 ones accepted with a warning
   (:mod:`.signatures`);

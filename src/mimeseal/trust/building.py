@@ -25,7 +25,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from mimeseal.trust.names import NameKey, describe, name_key, printable
+from mimeseal.trust.names import NameKey, describe, is_self_issued, name_key, printable
 from mimeseal.trust.signatures import signature_failure
 from mimeseal.trust.validation import Role, Verdict, certificate_verdict, extension, path_verdict
 from mimeseal.verdict import Problem
@@ -222,12 +222,14 @@ def search(
 ) -> Outcome:
     """Find a valid path of at most ``max_length`` certificates from ``leaf`` to an anchor.
 
-    A signer certificate that is itself in ``anchors`` is a path of one (OpenSSL, too,
-    accepts a directly trusted self-signed certificate): it is still checked for its dates,
-    critical extensions and extendedKeyUsage, not for CA properties it does not claim.
+    A self-issued signer certificate that is itself in ``anchors`` is a path of one (OpenSSL,
+    NSS and gpgsm, too, accept a directly trusted self-signed certificate): it is still checked
+    for its dates, critical extensions and extendedKeyUsage, not for CA properties it does not
+    claim. A signer certificate issued by someone else needs a path to an anchor even when it is
+    listed itself, as every one of those receivers demands.
     """
     state = _Search(anchors, intermediates, at, max_length)
-    if leaf in anchors:
+    if leaf in anchors and is_self_issued(leaf):
         trusted = state.verdict(leaf, "trusted-signer")
         if trusted.failure is None:
             return Outcome((leaf,), trusted.warnings)
