@@ -441,17 +441,29 @@ def test_oversigning_prevents_an_added_header(signer: Signer, name: str, where: 
         block_end, _ = header_boundaries(signed)
         tampered = signed[:block_end] + extra + signed[block_end:]
     [result] = signer.verify(tampered)
-    assert result.status == "fail"
-    assert "signature" in result.reason
+    if name == "From":  # a second From leaves no author, whatever h= says (RFC 6376 §8.15)
+        assert result.status == "permerror"
+        assert "2 From fields" in result.reason
+    else:
+        assert result.status == "fail"
+        assert "signature" in result.reason
     assert signer.dkimpy_verifies(signed)
     assert not signer.dkimpy_verifies(tampered)
 
 
 def test_headers_not_oversigned_can_be_added(signer: Signer) -> None:
-    """The contrast: Date is signed once, so a second Date above it changes nothing signed."""
+    """The contrast: Date and Message-ID are signed once, so a second one above the signed
+    one changes nothing signed. Readers show the top Date, so that signature fails on
+    composition; Message-ID is not shown, so it passes with a note."""
     signed = signer.sign(FULL)
     [result] = signer.verify(b"Date: Wed, 25 Nov 2026 09:00:00 +0000\r\n" + signed)
+    assert (result.status, result.unsigned_instances) == ("fail", ("date",)), result.reason
+    assert "unsigned Date field sits above the signed one" in result.reason
+    assert signer.dkimpy_verifies(b"Date: Wed, 25 Nov 2026 09:00:00 +0000\r\n" + signed)
+    [result] = signer.verify(b"Message-ID: <other@example.com>\r\n" + signed)
     assert result.passed, result.reason
+    assert result.unsigned_instances == ("message-id",)
+    assert any("Message-Id" in note for note in result.notes)
 
 
 # --------------------------------------------------------------------------- errors

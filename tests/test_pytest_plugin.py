@@ -478,6 +478,47 @@ def test_dkim_required_headers_and_missing_signature(mimeseal_dkim_key: DkimTest
         assert_dkim_valid(MESSAGE, mimeseal_dkim_key)
 
 
+def test_dkim_message_verdict_decides(
+    mimeseal_dkim_key: DkimTestKey, mimeseal_dkim_keys: DkimKeys
+) -> None:
+    """The plugin asks dkim.message_verdict, as the CLI and the checker do."""
+    sealed = mimeseal_dkim_key.sign(MESSAGE)
+    p = mimeseal_dkim_key.value.split("p=", 1)[1]
+    testing = {mimeseal_dkim_key.name: f"v=DKIM1; k=rsa; t=y; p={p}"}
+    with pytest.raises(AssertionError, match="DKIM signature not valid: testing") as caught:
+        assert_dkim_valid(sealed, testing)
+    assert "verdict: testing" in str(caught.value)
+    assert "t=y" in str(caught.value)
+    twice = b"From: Mallory <mallory@example.com>\r\n" + sealed
+    with pytest.raises(AssertionError, match="not valid: permerror, multiple-from"):
+        assert_dkim_valid(twice, mimeseal_dkim_key)
+    other = mimeseal_dkim_keys("example.net", "s2", algorithm="ed25519")
+    both = other.sign(sealed)
+    broken = {**mimeseal_dkim_keys.records, other.name: mimeseal_dkim_key.value}
+    with pytest.raises(AssertionError, match="DKIM signature not valid: permerror"):
+        assert_dkim_valid(both, broken)  # every signature must pass by default
+    results = assert_dkim_valid(both, broken, every=False, domain="example.com")
+    assert [r.status for r in results] == ["permerror", "pass"]
+    with pytest.raises(AssertionError, match="domain-mismatch"):
+        assert_dkim_valid(both, broken, every=False, domain="example.net")
+
+
+def test_dkim_now_is_aware_and_dkimpy_is_not_asked_about_its_clock(
+    mimeseal_dkim_key: DkimTestKey,
+) -> None:
+    later = datetime.now(timezone.utc) + timedelta(days=30)
+    signed = mimeseal_dkim_key.sign(MESSAGE, timestamp=later, expires=later + timedelta(hours=1))
+    with pytest.raises(AssertionError, match="fail"):
+        assert_dkim_valid(signed, mimeseal_dkim_key)  # t= a month ahead of the real clock
+    # dkimpy would refuse t= (it judges at the real time), so it is not asked about it
+    [result] = assert_dkim_valid(signed, mimeseal_dkim_key, now=later, dkimpy=True)
+    assert result.passed
+    with pytest.raises(AssertionError, match="t=/x= judged at: "):
+        assert_dkim_valid(signed, mimeseal_dkim_key, now=later + timedelta(hours=2))
+    with pytest.raises(UsageError, match="naive"):
+        assert_dkim_valid(signed, mimeseal_dkim_key, now=later.replace(tzinfo=None))
+
+
 def test_invite_expectations_are_all_reported() -> None:
     from mimeseal.invite import Attendee, Invite, Person, to_message
 

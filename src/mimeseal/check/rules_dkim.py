@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from mimeseal.check.profiles import Profile
 from mimeseal.check.rules_base import Hit, Rule
 from mimeseal.check.view import DkimSignature, MessageView
+from mimeseal.dkim import grammar
 from mimeseal.dkim.tags import remove_fws
 
 MIN_DKIM_RSA_BITS = 2048
-_DKIM_ALGORITHMS = ("rsa-sha256", "ed25519-sha256", "rsa-sha1")
-_DKIM_REQUIRED = ("v", "a", "b", "bh", "d", "h", "s")
 
 
 def _line_of(view: MessageView, sig: DkimSignature) -> int:
@@ -32,48 +31,12 @@ def _dkim_hit(view: MessageView, sig: DkimSignature, message: str) -> Hit:
     return Hit(f"{label}: {message}", header="DKIM-Signature", part="", line=_line_of(view, sig))
 
 
-def _base64_problem(value: str) -> bool:
-    try:
-        return not base64.b64decode(remove_fws(value), validate=True)
-    except (binascii.Error, ValueError):
-        return True
-
-
-def _tag_problems(tags: dict[str, str]) -> Iterator[str]:
-    missing = [t for t in _DKIM_REQUIRED if t not in tags]
-    if missing:
-        yield f"the required tag(s) {', '.join(t + '=' for t in missing)} are missing"
-    if tags.get("v", "1") != "1":
-        yield f"v={tags['v']} is not 1"
-    algorithm = tags.get("a", "rsa-sha256").lower()
-    if algorithm not in _DKIM_ALGORITHMS:
-        yield f"a={algorithm} is not a DKIM algorithm (rsa-sha256, ed25519-sha256)"
-    canon = tags.get("c", "simple/simple").lower().split("/")
-    if len(canon) > 2 or any(c not in ("simple", "relaxed") for c in canon):
-        yield f"c={tags['c']} is not simple or relaxed (header/body)"
-    if "h" in tags and "from" not in [h.lower() for h in remove_fws(tags["h"]).split(":")]:
-        yield "h= does not list From, which RFC 6376 §5.4 requires"
-    for name in ("b", "bh"):
-        if name in tags and _base64_problem(tags[name]):
-            yield f"{name}= is empty or not base64"
-    for name in ("t", "x", "l"):
-        if name in tags and not tags[name].isdigit():
-            yield f"{name}={tags[name]} is not a number"
-    if tags.get("t", "").isdigit() and tags.get("x", "").isdigit() and tags["x"] < tags["t"]:
-        yield "x= (expiry) is before t= (signing time)"
-    if "i" in tags and "d" in tags:
-        domain = tags["i"].rpartition("@")[2].lower().rstrip(".")
-        signer = tags["d"].lower().rstrip(".")
-        if domain != signer and not domain.endswith("." + signer):
-            yield f"i={tags['i']} is not in d={tags['d']} or a subdomain of it"
-
-
 def _dkim_malformed(view: MessageView, profile: Profile) -> Iterator[Hit]:
     for sig in view.dkim:
         if sig.tags is None:
             yield _dkim_hit(view, sig, f"the tag list does not parse: {sig.error}")
             continue
-        for problem in _tag_problems(sig.tags):
+        for problem in grammar.problems(sig.tags):
             yield _dkim_hit(view, sig, problem)
 
 
@@ -157,7 +120,9 @@ RULES = (
         title="Malformed DKIM-Signature",
         default="error",
         meaning="A DKIM-Signature's tag list does not parse, lacks a required tag (v, a, b, bh, "
-        "d, h, s), has invalid values, or does not sign From.",
+        "d, h, s), breaks the tag grammar of RFC 6376 §3.5 (d= not a domain name, s= not a "
+        "selector, i= without '@' or outside d=, q= without dns/txt, t=/x= over 12 digits, "
+        "empty h= entries…), or does not sign From. The verifier applies the same grammar.",
         why="Verifiers return permerror for it (RFC 6376 §6.1.1), so it counts as no signature "
         "at all, and DMARC fails.",
         fix="Sign with mimeseal.dkim.sign; do not edit the header afterwards.",

@@ -123,9 +123,23 @@ def _dkim_verdicts(
     except MimesealError as exc:
         return {"*dkim": [Verdict("mimeseal", False, f"unreadable: {exc}")]}
     for result, b_value in zip(results, view_b, strict=False):
-        valid = None if result.status == "temperror" else result.passed
-        found[_dkim_key(b_value)] = [Verdict("mimeseal", valid, result.reason)]
+        found[_dkim_key(b_value)] = [_dkim_verdict(result)]
     return found
+
+
+def _dkim_verdict(result: dkim.DkimResult) -> Verdict:
+    """mimeseal's verdict on one signature, as :func:`dkim.message_verdict` counts it: a
+    signature that verifies with a testing key (``t=y``) does not authenticate the message."""
+    if result.status == "temperror":
+        return Verdict("mimeseal", None, result.reason)
+    if result.passed and result.testing:
+        return Verdict(
+            "mimeseal",
+            False,
+            "verifies, but the key record has t=y (testing): receivers treat the message as "
+            "unsigned (RFC 6376 §3.6.1); publish the key without t=y",
+        )
+    return Verdict("mimeseal", result.authenticates, result.reason)
 
 
 def _dkim_tags(message: bytes, limits: Limits | None = None) -> list[dict[str, str]]:

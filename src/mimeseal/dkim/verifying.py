@@ -1,15 +1,18 @@
 """DKIM verification (RFC 6376 §6) with the policies a strict receiver needs.
 
 One result per DKIM-Signature header, every one checked (dkimpy checks only the first).
-Beyond the RFC's musts: From must be signed, ``l=`` fails when strict, rsa-sha1 fails
-(RFC 8301), RSA keys under 1024 bits fail, the record's ``k=``, ``h=``, ``t=s`` and revoked
-``p=`` are honoured, ``t=`` in the future and expired ``x=`` fail, ``i=`` must be in ``d=``.
+The tag grammar (RFC 6376 §3.5: ``d=``, ``s=``, ``i=``, ``q=``, ``h=``…) is
+:mod:`mimeseal.dkim.grammar`; header composition (several From fields, unsigned instances
+above signed ones) is :mod:`mimeseal.dkim.composition`. Beyond the RFC's musts: From must
+be signed, ``l=`` fails when strict, rsa-sha1 fails (RFC 8301), RSA keys under 1024 bits
+fail, the record's ``k=``, ``h=``, ``t=s`` and revoked ``p=`` are honoured, ``t=`` in the
+future and expired ``x=`` fail. A key record with ``t=y`` (testing, RFC 6376 §3.6.1) leaves
+the status ``pass`` with ``testing=True``; :func:`mimeseal.dkim.message_verdict` does not
+count such a signature.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import time
@@ -22,7 +25,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from mimeseal.dkim import composition
 from mimeseal.dkim.canonicalize import Canonicalization, canonical_body, canonical_header
+from mimeseal.dkim.grammar import SignatureTags, parse_signature
 from mimeseal.dkim.headers import SignatureHeaders
 from mimeseal.dkim.records import (
     KeyRecord,
@@ -62,10 +67,18 @@ class DkimResult:
     key_bits: int | None = None
     testing: bool = False
     notes: tuple[str, ...] = field(default=())
+    unsigned_instances: tuple[str, ...] = ()
+    composition: str | None = None
 
     @property
     def passed(self) -> bool:
+        """The signature verified (``testing`` may still say it does not count)."""
         return self.status == "pass"
+
+    @property
+    def authenticates(self) -> bool:
+        """The signature verified and counts: its key record is not in testing mode."""
+        return self.status == "pass" and not self.testing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +97,8 @@ class DkimResult:
             "key_bits": self.key_bits,
             "testing": self.testing,
             "notes": list(self.notes),
+            "unsigned_instances": list(self.unsigned_instances),
+            "composition": self.composition,
         }
 
 
@@ -106,11 +121,13 @@ def verify(
     """Verify every DKIM-Signature in ``message``; an empty list means there is none.
 
     ``records`` maps ``"sel._domainkey.domain"`` to TXT values, or is a callable returning
-    the value (or None); None means DNS through dnspython. ``now`` fixes the clock for t=/x=.
+    the value (or None); None means DNS through dnspython. ``now`` fixes the clock for t=/x=:
+    a timezone-aware datetime or POSIX seconds (a naive datetime raises DkimError).
     A message beyond ``limits`` (size, header count or size, more than
     ``max_dkim_signatures`` signatures) raises :class:`~mimeseal.errors.LimitError` before
     any signature is evaluated.
     """
+    moment = int(time.time()) if now is None else _epoch(now)
     limits = resolve(limits)
     check_limit(limits, "max_message_bytes", len(message), "message octets")
     notes: tuple[str, ...] = ()
@@ -121,22 +138,30 @@ def verify(
     headers = parse_headers(message[:block_end], limits)
     signatures = [h for h in headers if h.is_named("DKIM-Signature")]
     check_limit(limits, "max_dkim_signatures", len(signatures), "DKIM-Signature fields")
-    moment = int(time.time()) if now is None else _epoch(now)
+    authors = composition.authors(headers) if signatures else composition.Authors(())
+    if authors.note:
+        notes += (authors.note,)
     body_hashes: dict[tuple[str, int | None], bytes] = {}
     results = []
     for index, header in enumerate(signatures):
         context = _Context(
             index, header, headers, (message, body_start), body_hashes, records, moment, strict
         )
-        results.append(context.run(notes))
+        results.append(context.run(notes, authors))
     return results
 
 
 def _epoch(value: datetime | int) -> int:
+    """POSIX seconds; a naive datetime is refused, its offset would be a guess."""
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return int(value.timestamp())
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise DkimError(
+                "now= is a naive datetime; pass a timezone-aware one, e.g. "
+                "datetime.now(timezone.utc), or POSIX seconds"
+            )
+        return int(value.astimezone(timezone.utc).timestamp())
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise DkimError(f"now= must be a datetime or POSIX seconds, not {type(value).__name__}")
     return int(value)
 
 
@@ -159,11 +184,11 @@ class _Context:
         self.info: dict[str, Any] = {}
         self.notes: list[str] = []
 
-    def run(self, notes: tuple[str, ...]) -> DkimResult:
+    def run(self, notes: tuple[str, ...], authors: composition.Authors) -> DkimResult:
         self.notes.extend(notes)
         status: Status
         try:
-            self._check()
+            self._check(authors)
             status, reason = "pass", "signature verified"
         except _Outcome as verdict:
             status, reason = verdict.status, verdict.reason
@@ -173,71 +198,64 @@ class _Context:
             index=self.index, status=status, reason=reason, notes=tuple(self.notes), **self.info
         )
 
-    def _check(self) -> None:
+    def _check(self, authors: composition.Authors) -> None:
         value = self.header.raw.split(b":", 1)[1].decode("ascii", "replace")
         tags = parse_tag_list(value, "DKIM-Signature")
-        for required in ("v", "a", "b", "bh", "d", "h", "s"):
-            if required not in tags:
-                raise _Outcome("permerror", f"the required tag {required}= is missing")
-        domain, selector = tags["d"].lower(), tags["s"].lower()
-        algorithm = tags["a"].lower()
-        signed = [n.strip().lower() for n in remove_fws(tags["h"]).split(":") if n.strip()]
         self.info.update(
-            domain=domain, selector=selector, algorithm=algorithm, signed_headers=tuple(signed)
+            domain=tags["d"].lower() if "d" in tags else None,
+            selector=tags["s"].lower() if "s" in tags else None,
+            algorithm=tags["a"].lower() if "a" in tags else None,
+            signed_headers=tuple(n.lower() for n in remove_fws(tags.get("h", "")).split(":") if n),
+            composition=authors.problem,
         )
-        if tags["v"] != "1":
-            raise _Outcome("permerror", f"unknown version v={shown(tags['v'])}")
-        if algorithm == "rsa-sha1":
+        sig = parse_signature(tags)
+        self.info.update(
+            identity=sig.identity,
+            canonicalization=f"{sig.header_canonicalization}/{sig.body_canonicalization}",
+            signed_headers=sig.signed_headers,
+            timestamp=sig.timestamp,
+            expires=sig.expires,
+            unsigned_instances=composition.unsigned_above(self.headers, sig.signed_headers),
+        )
+        if sig.algorithm == "rsa-sha1":
             raise _Outcome("fail", "rsa-sha1 is not accepted (RFC 8301)")
-        if algorithm not in ("rsa-sha256", "ed25519-sha256"):
-            raise _Outcome("permerror", f"unknown algorithm a={shown(algorithm)}")
-        header_c, body_c = self._canonicalization(tags.get("c", "simple/simple"))
-        self.info["canonicalization"] = f"{header_c}/{body_c}"
-        if "from" not in signed:
-            raise _Outcome("permerror", "From is not in h=; RFC 6376 §5.4 requires it signed")
-        identity = tags.get("i", f"@{domain}")
-        self.info["identity"] = identity
-        identity_domain = identity.rpartition("@")[2].lower()
-        if not (identity_domain == domain or identity_domain.endswith("." + domain)):
-            raise _Outcome("permerror", f"i={shown(identity)} is not within d={shown(domain)}")
-        self._check_times(tags)
-        length = self._body_length(tags)
-        record = self._key_record(selector, domain)
-        self._check_record(record, algorithm, domain, identity_domain)
-        self._check_body_hash(tags["bh"], body_c, length)
-        self._check_signature(tags, algorithm, header_c, signed, record)
+        if authors.reason is not None:
+            raise _Outcome("permerror", authors.reason)
+        self._check_times(sig)
+        length = self._body_length(sig.body_length)
+        record = self._key_record(sig.selector, sig.domain)
+        self._check_record(record, sig.algorithm, sig.domain, sig.identity_domain)
+        self._check_body_hash(sig.body_hash, sig.body_canonicalization, length)
+        self._check_signature(sig, record)
+        self._check_unsigned_instances()
 
-    def _canonicalization(self, value: str) -> tuple[Canonicalization, Canonicalization]:
-        header_c, _, body_c = value.lower().partition("/")
-        body_c = body_c or "simple"
-        if header_c not in ("simple", "relaxed") or body_c not in ("simple", "relaxed"):
-            raise _Outcome("permerror", f"unknown canonicalization c={shown(value)}")
-        return header_c, body_c  # type: ignore[return-value]
+    def _check_unsigned_instances(self) -> None:
+        """Readers show the top instance; a signature that left it unsigned fails."""
+        unsigned: tuple[str, ...] = self.info["unsigned_instances"]
+        if not unsigned:
+            return
+        shown_names = composition.shown_unsigned(unsigned)
+        if shown_names:
+            self.info["composition"] = composition.UNSIGNED_ABOVE
+            names = ", ".join(composition.display_name(n) for n in shown_names)
+            raise _Outcome(
+                "fail",
+                f"an unsigned {names} field sits above the signed one: readers show it, but "
+                "the signature covers only the lower one (RFC 6376 §8.15); the signer must "
+                "list such fields in h= once more than they occur",
+            )
+        names = ", ".join(sorted({composition.display_name(n) for n in unsigned}))
+        self.notes.append(f"unsigned instances above the signed ones: {names}")
 
-    def _check_times(self, tags: dict[str, str]) -> None:
-        try:
-            timestamp = int(tags["t"]) if "t" in tags else None
-            expires = int(tags["x"]) if "x" in tags else None
-        except ValueError:
-            raise _Outcome("permerror", "t= or x= is not a number") from None
-        self.info.update(timestamp=timestamp, expires=expires)
-        if timestamp is not None and timestamp > self.now + CLOCK_SKEW:
+    def _check_times(self, sig: SignatureTags) -> None:
+        if sig.timestamp is not None and sig.timestamp > self.now + CLOCK_SKEW:
             raise _Outcome("fail", "the signature timestamp t= is in the future")
-        if expires is not None:
-            if timestamp is not None and expires < timestamp:
-                raise _Outcome("permerror", "x= is before t=")
-            if expires < self.now:
-                raise _Outcome("fail", "the signature has expired (x=)")
+        if sig.expires is not None and sig.expires < self.now:
+            raise _Outcome("fail", "the signature has expired (x=)")
 
-    def _body_length(self, tags: dict[str, str]) -> int | None:
-        if "l" not in tags:
+    def _body_length(self, length: int | None) -> int | None:
+        if length is None:
             return None
-        try:
-            length = int(tags["l"])
-        except ValueError:
-            raise _Outcome("permerror", "l= is not a number") from None
-        if length < 0 or length > 2**62:
-            raise _Outcome("permerror", "l= is out of range")
         self.info["body_length"] = length
         body_octets = len(self.body[0]) - self.body[1]
         if length > body_octets + 2:  # canonical bodies grow by at most a final CRLF
@@ -286,13 +304,14 @@ class _Context:
                     "fail", f"the RSA key has {record.public_key.key_size} bits (< {MIN_RSA_BITS})"
                 )
         if record.testing:
-            self.notes.append("the key record has t=y (testing)")
+            self.notes.append(
+                "the key record has t=y (testing): receivers treat the message as unsigned "
+                "(RFC 6376 §3.6.1), so this signature does not authenticate it"
+            )
 
-    def _check_body_hash(self, encoded: str, method: Canonicalization, length: int | None) -> None:
-        try:
-            expected = base64.b64decode(remove_fws(encoded), validate=True)
-        except (binascii.Error, ValueError):
-            raise _Outcome("permerror", "bh= is not valid base64") from None
+    def _check_body_hash(
+        self, expected: bytes, method: Canonicalization, length: int | None
+    ) -> None:
         key = (method, length)
         if key not in self.body_hashes:
             hasher = hashlib.sha256()
@@ -307,20 +326,10 @@ class _Context:
         if not hmac.compare_digest(self.body_hashes[key], expected):
             raise _Outcome("fail", "body hash mismatch: the body was changed after signing")
 
-    def _check_signature(
-        self,
-        tags: dict[str, str],
-        algorithm: str,
-        method: Canonicalization,
-        signed: list[str],
-        record: KeyRecord,
-    ) -> None:
-        try:
-            signature = base64.b64decode(remove_fws(tags["b"]), validate=True)
-        except (binascii.Error, ValueError):
-            raise _Outcome("permerror", "b= is not valid base64") from None
+    def _check_signature(self, sig: SignatureTags, record: KeyRecord) -> None:
+        signature, method = sig.signature, sig.header_canonicalization
         unsigned = _without_b_value(self.header.raw)
-        data = SignatureHeaders(self.headers).hash_input(signed, method)
+        data = SignatureHeaders(self.headers).hash_input(sig.signed_headers, method)
         data += canonical_header(unsigned, method).removesuffix(b"\r\n")
         key = record.public_key
         try:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 
     from mimeseal.check import Profile, Report
-    from mimeseal.dkim import DkimResult
+    from mimeseal.dkim import DkimResult, DkimVerdict
     from mimeseal.dkim.records import RecordSource
     from mimeseal.invite import Invite
     from mimeseal.smime import SmimeVerdict
@@ -184,15 +184,23 @@ def assert_dkim_valid(
     headers: Iterable[str] = (),
     now: datetime | int | None = None,
     dkimpy: bool | None = None,
+    every: bool = True,
 ) -> list[DkimResult]:
-    """Assert that ``message`` has at least one DKIM signature and that every one passes.
+    """Assert that ``message`` is DKIM-authenticated and (by default) every signature passes.
 
-    ``records`` are the key records: a mapping of ``sel._domainkey.domain`` to TXT values, a
-    callable, a DKIM test key (``mimeseal_dkim_key``), or None to ask DNS. ``domain`` and
-    ``selector``: a passing signature must have that d= (and s=). ``headers``: header names
-    that signature must cover (say ``"List-Unsubscribe"``). ``now`` fixes the clock for t=/x=.
-    ``dkimpy``: None also checks with dkimpy, the reference receiver, when it is installed;
-    True requires that; False skips it. Returns one result per signature.
+    Authenticated is :func:`mimeseal.dkim.message_verdict`'s ``pass``, as the CLI and the
+    checker decide: a signature verifies, its key record is not in testing mode (``t=y``),
+    and the message has one From field and no shown field left unsigned above a signed one.
+    ``every``: True (the default) also fails on any other signature that does not pass;
+    False accepts what a receiver accepts, one authenticating signature. ``records`` are the
+    key records: a mapping of ``sel._domainkey.domain`` to TXT values, a callable, a DKIM
+    test key (``mimeseal_dkim_key``), or None to ask DNS. ``domain`` and ``selector``: an
+    authenticating signature must have that d= (and s=). ``headers``: header names that
+    signature must cover (say ``"List-Unsubscribe"``). ``now`` fixes the clock for t=/x=
+    (a timezone-aware datetime or POSIX seconds). ``dkimpy``: None also checks with dkimpy,
+    the reference receiver, when it is installed; True requires that; False skips it.
+    dkimpy has no clock parameter, so with ``now`` it is not asked about a signature whose
+    t=/x= it would judge differently at the real time. Returns one result per signature.
 
     >>> assert_dkim_valid(sealed, mimeseal_dkim_key, domain="example.com")
     """
@@ -200,20 +208,25 @@ def assert_dkim_valid(
     from mimeseal import dkim
 
     data, source = message_bytes(message), record_source(records)
+    if isinstance(now, datetime) and now.utcoffset() is None:
+        raise UsageError("now= is a naive datetime; give it a time zone (timezone.utc)")
     try:
         results = dkim.verify(data, records=source, now=now)
     except MimesealError as exc:
         raise _fail("DKIM signature cannot be verified", ["unreadable"],
                     [f"  {type(exc).__name__}: {exc}"]) from None  # fmt: skip
-    codes: list[str] = [r.status for r in results if not r.passed]
-    if not results:
-        codes.append("no-signature")
+    verdict = dkim.message_verdict(results)
+    codes: list[str] = [
+        r.status for r in results if not r.passed and (every or not verdict.authenticated)
+    ]
+    if not verdict.authenticated:
+        codes += _verdict_codes(verdict)
     matching = [
-        r for r in results if r.passed
+        r for r in results if r.authenticates
         and (domain is None or (r.domain or "").lower() == domain.lower().rstrip("."))
         and (selector is None or (r.selector or "").lower() == selector.lower())
     ]  # fmt: skip
-    if (domain or selector) and not matching:
+    if (domain or selector) and verdict.authenticated and not matching:
         codes.append("domain-mismatch")
     needed = [h.strip().lower() for h in headers]
     unsigned = [h for h in needed if matching and not any(h in r.signed_headers for r in matching)]
@@ -221,26 +234,41 @@ def assert_dkim_valid(
         codes.append("header-not-signed")
     dissent: list[str] = []
     if not codes:
-        dissent = _dkimpy_check(data, source, results, dkimpy)
-        if dissent:
+        dissent = _dkimpy_check(data, source, results, dkimpy, now)
+        if any(line.startswith("  dkimpy-rejects") for line in dissent):
             codes.append("dkimpy-rejects")
     if not codes:
         return results
-    expected = "every DKIM signature passes"
+    expected = "the message DKIM-authenticated" + (", every signature passing" if every else "")
     if domain or selector:
         expected += f", one with d={domain or '*'} s={selector or '*'}"
     if needed:
         expected += f" covering {', '.join(needed)}"
-    body = [f"  expected: {expected}", f"  found: {len(results)} DKIM signature(s)"]
+    body = [f"  expected: {expected}", f"  verdict: {verdict.status} — {verdict.reason}",
+            f"  found: {len(results)} DKIM signature(s)"]  # fmt: skip
     for r in results:
         body.append(f"    [{r.index}] d={r.domain} s={r.selector} a={r.algorithm}: "
                     f"{r.status} — {r.reason}")  # fmt: skip
         body.append(f"        h={':'.join(r.signed_headers)}")
+        body += [f"        note: {n}" for n in r.notes]
     if unsigned:
         body.append(f"  header-not-signed: {', '.join(unsigned)} not in h= of the signature")
     body += dissent
+    if now is not None:
+        when = now.isoformat() if isinstance(now, datetime) else str(now)
+        body.append(f"  t=/x= judged at: {when}")
     body.append("  records: " + _records_text(source))
     raise _fail("DKIM signature not valid", codes, body)
+
+
+def _verdict_codes(verdict: DkimVerdict) -> list[str]:
+    """Problem codes for a message that is not DKIM-authenticated."""
+    if verdict.status == "none":
+        return ["no-signature"]
+    codes = list(verdict.problems)
+    if verdict.status == "testing":
+        codes.append("testing")
+    return codes or ["not-authenticated"]
 
 
 def _records_text(source: RecordSource) -> str:
@@ -252,9 +280,14 @@ def _records_text(source: RecordSource) -> str:
 
 
 def _dkimpy_check(
-    data: bytes, source: RecordSource, results: list[DkimResult], dkimpy: bool | None
+    data: bytes,
+    source: RecordSource,
+    results: list[DkimResult],
+    dkimpy: bool | None,
+    now: datetime | int | None,
 ) -> list[str]:
-    """Lines explaining where dkimpy disagrees with mimeseal's pass; empty when it agrees."""
+    """Lines on where dkimpy disagrees with mimeseal's pass (``dkimpy-rejects: …``), or
+    notes on the signatures it was not asked about; empty when it agrees."""
     if dkimpy is False:
         return []
     try:
@@ -276,7 +309,11 @@ def _dkimpy_check(
 
         options["dnsfunc"] = dnsfunc
     lines = []
-    for result in results:
+    for result in (r for r in results if r.passed):
+        if now is not None and not _dkimpy_clock_agrees(result):
+            lines.append(f"  note: [{result.index}] not checked with dkimpy: it judges t=/x= "
+                         "at the real time and has no clock parameter")  # fmt: skip
+            continue
         try:
             ok = bool(dkimpy_module.DKIM(data).verify(idx=result.index, **options))
             why = "signature did not verify"
@@ -286,6 +323,19 @@ def _dkimpy_check(
             lines.append(f"  dkimpy-rejects: [{result.index}] passes in mimeseal, but dkimpy "
                          f"(the reference receiver) says: {why}")  # fmt: skip
     return lines
+
+
+DKIMPY_SLACK = 36_000  # dkimpy 1.1 accepts t= up to 10 hours ahead and x= 10 hours past
+
+
+def _dkimpy_clock_agrees(result: DkimResult) -> bool:
+    """Would dkimpy, judging at the real time, accept this signature's t= and x=?"""
+    import time
+
+    real = int(time.time())
+    if result.timestamp is not None and result.timestamp > real + DKIMPY_SLACK:
+        return False
+    return result.expires is None or result.expires >= real - DKIMPY_SLACK
 
 
 # --------------------------------------------------------------------------- survival

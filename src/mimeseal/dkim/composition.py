@@ -1,0 +1,116 @@
+"""Header composition: which author a DKIM signature authenticates, and what it leaves open.
+
+DKIM authenticates header *instances*: ``h=`` selects the last instances of each name,
+from the bottom up (RFC 6376 §5.4.2). Readers show the *first* instance. A second From,
+or a Subject added above the signed one, is therefore shown to the reader while the
+signature still verifies the lower one ("Composition Kills", Chen et al., USENIX Security
+2020; RFC 6376 §8.15). The rules mimeseal applies, to every signature:
+
+* **No DKIM-authenticated author** (permerror, whatever ``h=`` lists): the message has more
+  than one From field (RFC 5322 §3.6 allows exactly one), none, or one without a parseable
+  mailbox. Such a message is malformed rather than the signature (RFC 8601 §2.7.1 calls
+  this permerror; OpenDKIM's strict-header mode calls it a syntax error). Several mailboxes
+  in one From field are one signed field: the signature vouches for all of them, so that
+  is a note (RFC 5322 §3.6.2 then requires Sender; DMARC may refuse it, RFC 7489 §6.6.1).
+* **Unsigned instances above signed ones**: for a name ``h=`` lists ``n`` times that
+  occurs ``m > n`` times, the top ``m - n`` instances are unsigned. Their names are in
+  ``DkimResult.unsigned_instances``. For the fields a reader shows (:data:`READER_FIELDS`:
+  From, Sender, Reply-To, To, Cc, Subject, Date, and Content-Type and
+  Content-Transfer-Encoding, which decide what body is shown) a passing signature becomes
+  ``fail``; for other fields (Received, say) it stays a pass with a note. Oversigning
+  (listing a name once more than it occurs, as :func:`mimeseal.dkim.sign` does) makes this
+  impossible: an instance added later breaks the signature instead.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mimeseal.errors import MessageError
+from mimeseal.mime import RawHeader, parse_addresses
+
+#: Fields whose first instance a reader shows (or that decide which body is shown).
+READER_FIELDS = frozenset(
+    {
+        "from", "sender", "reply-to", "to", "cc", "subject", "date",
+        "content-type", "content-transfer-encoding",
+    }
+)  # fmt: skip
+
+MULTIPLE_FROM = "multiple-from"
+NO_AUTHOR = "no-author"
+UNSIGNED_ABOVE = "unsigned-above-signed"
+#: The message verdict's reason when a message-level problem leaves no author.
+VERDICT_REASONS = {
+    MULTIPLE_FROM: "the message has more than one From field, so no DKIM-authenticated author "
+    "(RFC 5322 §3.6 allows one; RFC 6376 §8.15)",
+    NO_AUTHOR: "the message has no From field with a parseable mailbox, so no "
+    "DKIM-authenticated author (RFC 5322 §3.6)",
+}
+
+
+@dataclass(frozen=True)
+class Authors:
+    """The From field(s) of a message: the mailboxes, and why none is authenticated."""
+
+    addresses: tuple[str, ...]
+    problem: str | None = None  # MULTIPLE_FROM or NO_AUTHOR
+    reason: str | None = None
+    note: str | None = None
+
+
+def display_name(field: str) -> str:
+    """``reply-to`` → ``Reply-To``."""
+    return "-".join(part.capitalize() for part in field.split("-"))
+
+
+def authors(headers: Sequence[RawHeader]) -> Authors:
+    """The message's author mailboxes, or the reason DKIM cannot authenticate an author."""
+    fields = [h for h in headers if h.is_named("From")]
+    if len(fields) > 1:
+        return Authors(
+            (),
+            MULTIPLE_FROM,
+            f"the message has {len(fields)} From fields, so no DKIM-authenticated author: "
+            "readers show the first, DKIM signs the last (RFC 5322 §3.6 allows one; "
+            "RFC 6376 §8.15)",
+        )
+    if not fields:
+        return Authors((), NO_AUTHOR, "the message has no From field, so no author to "
+                       "authenticate (RFC 5322 §3.6 requires one)")  # fmt: skip
+    try:
+        parsed = parse_addresses([fields[0].value])
+    except MessageError:
+        parsed = []
+    mailboxes = tuple(
+        address.lower()
+        for _, address in parsed
+        if "@" in address and all(address.rpartition("@")[::2])
+    )
+    if not mailboxes:
+        return Authors((), NO_AUTHOR, "the From field holds no parseable mailbox, so no "
+                       "DKIM-authenticated author (RFC 5322 §3.6.2)")  # fmt: skip
+    note = None
+    if len(mailboxes) > 1 and not any(h.is_named("Sender") for h in headers):
+        note = (
+            f"From names {len(mailboxes)} mailboxes and there is no Sender field "
+            "(RFC 5322 §3.6.2 requires one); DMARC receivers may refuse the message"
+        )
+    return Authors(mailboxes, note=note)
+
+
+def unsigned_above(headers: Sequence[RawHeader], signed: Sequence[str]) -> tuple[str, ...]:
+    """One name per unsigned instance that sits above the signed instances of that name."""
+    present = Counter(h.key for h in headers)
+    listed = Counter(name.lower() for name in signed)
+    found: list[str] = []
+    for name in listed:
+        found += [name] * max(0, present[name] - listed[name])
+    return tuple(found)
+
+
+def shown_unsigned(unsigned: Sequence[str]) -> list[str]:
+    """The names in ``unsigned`` that readers show, each once."""
+    return [name for name in dict.fromkeys(unsigned) if name in READER_FIELDS]
