@@ -548,6 +548,16 @@ def test_verify_at_inside_validity(
     assert result.code == 0, problem_codes(report)
 
 
+def test_verify_at_signing_time_says_so(
+    dev_pki: pki.DevPkiFiles, signed_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, report = verify_file(capsys, signed_file, dev_pki.ca_cert, "--at", "signing-time")
+    assert result.code == 0, problem_codes(report)
+    signer = report["smime"]["parts"][0]["signers"][0]
+    assert signer["validated_at_source"] == "signing-time"
+    assert signer["validated_at"] == signer["signing_time"]
+
+
 def test_verify_bad_at(
     dev_pki: pki.DevPkiFiles, signed_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

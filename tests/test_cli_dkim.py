@@ -196,3 +196,44 @@ def test_unsigned_message_fails_verification(tmp_path: Path) -> None:
     code, text = run("verify", str(tmp_path / "m.eml"), "--dkim-records", str(tmp_path / "r.json"))
     assert code == 1
     assert "no signature" in text
+
+
+def _signed_file(key_dir: Path, tmp_path: Path, message: bytes = MESSAGE) -> Path:
+    (tmp_path / "m.eml").write_bytes(message)
+    signed = tmp_path / "s.eml"
+    code, _ = run(
+        "sign", str(tmp_path / "m.eml"), "-o", str(signed),
+        "--dkim-key", str(key_dir / "s1._domainkey.example.com.key.pem"),
+        "--dkim-domain", "example.com", "--dkim-selector", "s1",
+    )  # fmt: skip
+    assert code == 0
+    return signed
+
+
+def test_verify_judges_the_message_not_each_signature(key_dir: Path, tmp_path: Path) -> None:
+    """One good signature authenticates the message (RFC 6376 §6.1); a record in testing mode
+    (t=y, §3.6.1) does not; a second From field leaves no DKIM-authenticated author."""
+    signed = _signed_file(key_dir, tmp_path)
+    value = (key_dir / "s1._domainkey.example.com.txt").read_text().strip()
+    code, text = run("verify", str(signed), "--dkim-record", f"s1._domainkey.example.com={value}")
+    assert code == 0
+    assert "PASS dkim message pass" in text
+    code, text = run(
+        "verify", str(signed), "--json", "--dkim-record", f"s1._domainkey.example.com={value}; t=y"
+    )
+    assert code == 1
+    assert json.loads(text)["dkim_verdict"]["status"] == "testing"
+    forged = tmp_path / "forged.eml"
+    forged.write_bytes(b"From: mallory@example.net\r\n" + signed.read_bytes())
+    code, text = run("verify", str(forged), "--dkim-record", f"s1._domainkey.example.com={value}")
+    assert code == 1
+    assert "FAIL dkim message" in text
+
+
+def test_verify_at_sets_the_dkim_clock(key_dir: Path, tmp_path: Path) -> None:
+    signed = _signed_file(key_dir, tmp_path)
+    value = (key_dir / "s1._domainkey.example.com.txt").read_text().strip()
+    record = f"s1._domainkey.example.com={value}"
+    code, text = run("verify", str(signed), "--dkim-record", record, "--at", "2001-01-01T00:00Z")
+    assert code == 1
+    assert "t= is in the future" in text

@@ -93,9 +93,12 @@ def _smime_verdicts(
         for signer in part.signers:
             problems = [p for p in signer.problems + part.problems if p.is_error]
             reason = "; ".join(f"{p.code}: {p.message}" for p in problems) or "valid"
-            key = f"smime:{part.path}:{signer.index}"
+            place = part.path if part.layer == 1 else f"layer {part.layer} {part.path}".strip()
+            key = f"smime:{place}:{signer.index}"
             found[key] = [Verdict("mimeseal", not problems, reason)]
             where = "whole message" if part.is_root else f"part {part.path}"
+            if part.layer > 1:
+                where = f"layer {part.layer}, {where}"
             who = ", ".join(signer.addresses) or "unknown signer"
             labels.setdefault(key, f"S/MIME {who} ({part.form}, {where}, {signer.digest})")
     return found

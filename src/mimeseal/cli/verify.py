@@ -100,15 +100,18 @@ def _smime_lines(verdict: smime.SmimeVerdict) -> list[str]:
     return lines
 
 
-def _dkim_lines(results: list[dkim.DkimResult]) -> list[str]:
+def _dkim_lines(results: list[dkim.DkimResult], verdict: dkim.DkimVerdict) -> list[str]:
     lines = []
     for result in results:
-        status = "PASS" if result.passed else "FAIL"
+        status = "PASS" if result.authenticates else "TESTING" if result.passed else "FAIL"
         lines.append(
             f"{status} dkim d={result.domain} s={result.selector} a={result.algorithm} "
             f"({result.status}): {result.reason}"
         )
         lines += [f"  note: {n}" for n in result.notes]
+    if results:
+        status = "PASS" if verdict.authenticated else "FAIL"
+        lines.append(f"{status} dkim message {verdict.status}: {verdict.reason}")
     return lines
 
 
@@ -141,16 +144,22 @@ def run(args: argparse.Namespace, out: BinaryIO) -> int:
     elif _has_smime(message):
         raise UsageError("the message is S/MIME-signed: pass the CA you trust with --trust CA.pem")
     signed = verdict is not None or bool(results)
-    valid = signed and (verdict is None or verdict.valid) and all(r.passed for r in results)
+    dkim_verdict = dkim.message_verdict(results)
+    valid = (
+        signed
+        and (verdict is None or verdict.valid)
+        and (not results or dkim_verdict.authenticated)
+    )
     if args.json:
         document = {
             "valid": valid,
             "smime": verdict.to_dict() if verdict else None,
             "dkim": [r.to_dict() for r in results],
+            "dkim_verdict": dkim_verdict.to_dict() if results else None,
         }
         print_lines(out, [json.dumps(document, indent=2)])
     else:
-        lines = (_smime_lines(verdict) if verdict else []) + _dkim_lines(results)
+        lines = (_smime_lines(verdict) if verdict else []) + _dkim_lines(results, dkim_verdict)
         if not signed:
             lines.append("FAIL no signature: the message has no S/MIME or DKIM signature")
         print_lines(out, lines)

@@ -74,7 +74,7 @@ def assert_smime_valid(
 
     ``trust`` are the anchors (certificates, PEM paths, or ``mimeseal_pki``). ``signer``: an
     address (or several) that a signer certificate must name. ``now`` judges certificates at
-    that moment instead of the signing time. ``form`` requires ``"detached"``
+    that moment instead of now. ``form`` requires ``"detached"``
     (multipart/signed) or ``"opaque"``. ``openssl``: None checks with ``openssl cms -verify``
     too when it is installed and can (not with ``now``, not Ed25519 before OpenSSL 3.2); True
     requires that check; False skips it. Returns the verdict.
