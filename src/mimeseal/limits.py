@@ -84,9 +84,8 @@ class Limits:
     max_cms_bytes: int = _limit(
         1 * MiB,
         "a CMS structure without its encapsulated content (certificates, signer infos, "
-        "attributes) is 2-20 KB; the content itself is bounded by max_message_bytes. A BER "
-        "structure (indefinite lengths) counts whole, content included: its parse is "
-        "super-linear in the number of content chunks",
+        "attributes) is 2-20 KB; the content itself is bounded by max_message_bytes. In BER "
+        "the headers of content chunks count here too, which bounds the number of chunks",
     )
     max_certificates: int = _limit(
         32, "certificates carried in one CMS structure; a signer needs its chain, 1-4"
