@@ -209,6 +209,9 @@ BOUNDARY_TRICKS = {
     # RFC 2231 §3: continuations are numbered 0, 1, 2…; a gap or a repeat ends the value.
     "rfc2231-gap": (b"x; boundary*0=ab; boundary*2=c", b"ab", b"abc"),
     "rfc2231-repeat": (b"x; boundary*0=ab; boundary*0=cd", b"ab", b"abcd"),
+    # RFC 2047 §5 forbids encoded-words in parameters, so mimeseal's reading is the RFC's;
+    # but the stdlib's modern parser decodes them, and one message must have one meaning.
+    "encoded-word": (b'"=?utf-8?q?abc?="', b"abc", b"=?utf-8?q?abc?="),
 }
 
 
@@ -326,8 +329,8 @@ def _seconds(message: bytes, trust: list[x509.Certificate], **options: object) -
 
 
 def test_hostile_ber_costs_one_structure_per_message_not_one_per_part(rsa_pki: DevPki) -> None:
-    """Each CMS structure may hold max_cms_bytes // 2 elements (~1.8 s for 1 MiB here), and
-    the budget is per structure: a 50 MiB message of 36 such parts costs about a minute.
+    """Each CMS structure may hold max_cms_bytes // 2 elements (1.3-2 s for 1 MiB here), and
+    the budget is per structure: a 49 MiB message of 36 such parts took 45 s to verify.
     The element (or CMS byte) budget must be the message's: four structures cost no more
     than about one."""
     one = _seconds(_mixed([_ber_heavy_cms(MiB)]), rsa_pki.trust)
@@ -341,7 +344,7 @@ def _name(common_name: str) -> x509.Name:
 
 def _lattice() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, list[x509.Certificate]]:
     """Eight levels of four interchangeable CAs and a signer under them: every path search
-    examines MAX_CANDIDATES issuers (each a signature check) before it gives up."""
+    examines up to MAX_CANDIDATES issuers (each a signature check) before it gives up."""
     now = datetime.now(timezone.utc)
     keys = [ec.generate_private_key(ec.SECP256R1()) for _ in range(10)]
 
@@ -379,7 +382,7 @@ def _lattice() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, list[x509.
 def test_path_searches_are_bounded_per_message_not_per_signer(rsa_pki: DevPki) -> None:
     """max_signers (8) and MAX_CANDIDATES (256) bound one CMS structure; a message may hold
     1,000 of them (max_mime_parts), each with eight SignerInfos naming a signer under a
-    lattice of look-alike CAs: ~0.3 s each, five minutes for a 22 MiB message. The number of
+    lattice of look-alike CAs: ~0.3 s each, about five minutes for a 22 MiB message. The number of
     path searches (or signed entities) per message needs a bound of its own."""
     leaf, key, pool = _lattice()
     info = _signer_info(key, leaf, ENTITY)
@@ -433,6 +436,28 @@ def test_a_future_signing_time_is_refused_even_when_judging_at_the_signing_time(
     message = multipart_signed(OUTER, ENTITY, der)
     assert not smime.verify(message, trust=rsa_pki.trust).valid  # judged now: refused
     assert not smime.verify(message, trust=rsa_pki.trust, at="signing-time").valid
+
+
+@pytest.mark.parametrize("at", [None, "signing-time"])
+def test_a_signing_time_without_a_time_zone_is_malformed_not_a_type_error(
+    rsa_pki: DevPki, at: str | None
+) -> None:
+    """RFC 5652 §11.3: GeneralizedTime signing times MUST be in UTC ("Z") with seconds.
+    asn1crypto reads "20261204191330" (no zone) as a naive datetime, and mimeseal compares it
+    with aware ones: judged now, smime.verify raises TypeError; judged at the signing time,
+    the naive time is silently taken as UTC and the verdict is valid. Such a time must be
+    "signing-time-malformed" (and so unusable as a validation time)."""
+    moment = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S").encode()
+    attributes = _attributes(ENTITY)
+    attributes[1] = _attribute(SIGNING_TIME, tlv(0x18, moment))
+    message = multipart_signed(OUTER, ENTITY, _raw(rsa_pki, attributes=attributes))
+    try:
+        verdict = smime.verify(message, trust=rsa_pki.trust, at=at)  # type: ignore[arg-type]
+    except MimesealError:
+        return
+    assert verdict.signers[0].signing_time is None or verdict.signers[0].signing_time.tzinfo
+    if at == "signing-time":
+        assert not verdict.valid
 
 
 def test_a_generalized_time_before_2050_is_read(rsa_pki: DevPki) -> None:
@@ -493,13 +518,16 @@ def test_pss_mask_generation_hash_is_the_declared_one(
 @needs_openssl
 def test_pss_with_a_different_mask_hash_verifies_when_declared(rsa_pki: DevPki) -> None:
     """The other side of the same defect: SHA-256 with MGF1-SHA-512, declared as such, is a
-    valid RSASSA-PSS signature (OpenSSL accepts it); mimeseal calls it invalid."""
+    valid RSASSA-PSS signature (OpenSSL accepts it); mimeseal reports "the signature does not
+    match", a tampering verdict for an untampered message. (Refusing the combination as a
+    policy, under its own problem code, would be fine.)"""
     der = _raw(
         rsa_pki, signature_algorithm=_pss(mgf_hash="sha512"), sign=_pss_signer(hashes.SHA512)
     )
     message = multipart_signed(OUTER, ENTITY, der)
     assert openssl_accepts(message, rsa_pki.trust).ok
-    assert smime.verify(message, trust=rsa_pki.trust).valid
+    verdict = smime.verify(message, trust=rsa_pki.trust)
+    assert verdict.valid or "signature-invalid" not in _errors(verdict)
 
 
 @needs_openssl
@@ -511,19 +539,49 @@ def test_pss_trailer_field_other_than_one_is_refused(rsa_pki: DevPki) -> None:
     assert not smime.verify(message, trust=rsa_pki.trust).valid
 
 
+def _pss_sha512(key: object, data: bytes) -> bytes:
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key.sign(data, padding.PSS(padding.MGF1(hashes.SHA512()), 64), hashes.SHA512())
+
+
 @needs_openssl
-def test_the_signature_hash_is_the_signer_infos_digest_algorithm(rsa_pki: DevPki) -> None:
+@pytest.mark.parametrize("form", ["sha256WithRSAEncryption", "rsassa-pss-sha512"])
+def test_the_signature_hash_is_the_signer_infos_digest_algorithm(
+    rsa_pki: DevPki, form: str
+) -> None:
     """RFC 5652 §5.4: the signed attributes are digested with digestAlgorithm. mimeseal
-    takes the hash from sha256WithRSAEncryption instead, so digestAlgorithm SHA-512 with a
-    SHA-256 signature is valid to mimeseal and refused by OpenSSL. A disagreement between the
-    two identifiers must not verify."""
+    takes the hash from the signature algorithm instead (sha256WithRSAEncryption, or the PSS
+    hashAlgorithm), so a signature over another hash than digestAlgorithm names is valid to
+    mimeseal and refused by OpenSSL. A disagreement between the two must not verify."""
+    if form == "sha256WithRSAEncryption":
+        digest, micalg, digest_of = SHA512, "sha-512", hashlib.sha512
+        algorithm = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}).dump()
+        sign: Signer = _default_sign
+    else:
+        digest, micalg, digest_of = SHA256, "sha-256", hashlib.sha256
+        algorithm, sign = _pss("sha512", "sha512", 64), _pss_sha512
     attributes = _attributes(ENTITY)
-    attributes[2] = _attribute(MESSAGE_DIGEST, tlv(0x04, hashlib.sha512(ENTITY).digest()))
-    sha256_rsa = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"}).dump()
+    attributes[2] = _attribute(MESSAGE_DIGEST, tlv(0x04, digest_of(ENTITY).digest()))
     der = _raw(
-        rsa_pki, attributes=attributes, digest_algorithm=SHA512, signature_algorithm=sha256_rsa
+        rsa_pki,
+        attributes=attributes,
+        digest_algorithm=digest,
+        signature_algorithm=algorithm,
+        sign=sign,
     )
-    message = multipart_signed(OUTER, ENTITY, der, micalg="sha-512")
+    message = multipart_signed(OUTER, ENTITY, der, micalg=micalg)
+    assert not openssl_accepts(message, rsa_pki.trust).ok
+    assert not smime.verify(message, trust=rsa_pki.trust).valid
+
+
+@needs_openssl
+def test_a_countersignature_among_the_signed_attributes_is_refused(rsa_pki: DevPki) -> None:
+    """RFC 5652 §11.4: countersignature MUST NOT be a signed attribute. OpenSSL refuses it
+    (ossl_cms_si_check_attributes); mimeseal lists it as an unknown attribute (info)."""
+    countersignature = _attribute("1.2.840.113549.1.9.6", tlv(0x30, VERSION_1))
+    message = multipart_signed(
+        OUTER, ENTITY, _raw(rsa_pki, attributes=[*_attributes(ENTITY), countersignature])
+    )
     assert not openssl_accepts(message, rsa_pki.trust).ok
     assert not smime.verify(message, trust=rsa_pki.trust).valid
 
@@ -547,6 +605,24 @@ def test_an_outer_display_name_that_differs_from_the_signed_from_is_reported(
     reported = [p for p in verdict.all_problems() if p.code == "outer-header-differs"]
     assert reported, "an outer From display name differing from the signed one is silent"
     assert "From" in reported[0].message
+
+
+def test_a_malformed_encoded_word_in_an_outer_field_is_not_a_crash(rsa_pki: DevPki) -> None:
+    """protection._values suppresses ValueError, LookupError and UnicodeError, but
+    email.header.decode_header raises email.errors.HeaderParseError (an Exception, not a
+    ValueError) for a base64 encoded-word of bad length (RFC 2047 §4.1). The outer Subject is
+    unsigned, so anyone can break verification of any header-protected message this way."""
+    entity = (
+        b'Content-Type: text/plain; charset=us-ascii; hp="clear"\r\n'
+        b"From: alice@example.com\r\nSubject: statement\r\n\r\nPay invoice 42 by Friday.\r\n"
+    )
+    outer = OUTER.replace(b"Subject: statement", b"Subject: =?utf-8?b?a?=")
+    der = cms.build_signed_data(entity, key=rsa_pki.signer.key, cert=rsa_pki.signer.certificate)
+    try:
+        verdict = smime.verify(multipart_signed(outer, entity, der), trust=rsa_pki.trust)
+    except MimesealError:
+        return
+    assert "outer-header-differs" in {p.code for p in verdict.all_problems()}
 
 
 # --- 7. attacks that are handled ----------------------------------------------------------------
