@@ -22,6 +22,7 @@ from mimeseal.mime import (
     parse_headers,
     split_multipart,
 )
+from mimeseal.mime_params import structure_disagreements, unfolded_value
 from mimeseal.verdict import Problem
 
 SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
@@ -100,6 +101,10 @@ def _read_entity(
         count = sum(1 for h in headers if h.is_named(name))
         if count > 1:
             found.append(f"{where} has {count} {name} fields")
+    content_types = [h for h in headers if h.is_named("Content-Type")]
+    if content_types and _decides_structure(ctype, content_types[0].raw):
+        value = unfolded_value(content_types[0].raw)
+        found += [f"{where}: {text}" for text in structure_disagreements(value, ctype)]
     repeated = sorted(set(_STRUCTURAL_PARAMETERS) & ctype.repeated)
     if repeated:
         found.append(f"{where} gives the Content-Type parameter {', '.join(repeated)} twice")
@@ -117,6 +122,17 @@ def _read_entity(
         for text in found
     ]
     return ctype, cte, body_start, problems
+
+
+def _decides_structure(ctype: ContentType, raw_field: bytes) -> bool:
+    """Whether this Content-Type decides how the message is cut up or where a signature is:
+    so every parser must read it alike (a leaf type is checked when it mentions multipart)."""
+    return (
+        ctype.is_multipart
+        or ctype.type in OPAQUE_TYPES
+        or ctype.type == "message/rfc822"
+        or b"multipart" in raw_field.lower()
+    )
 
 
 def _decode_body(body: bytes, cte: str | None, what: str) -> bytes:
