@@ -39,8 +39,14 @@ def test_an_outer_subject_that_differs_is_reported(rsa_pki: DevPki) -> None:
 
 
 def test_an_encoded_subject_equal_to_the_outer_one_is_not_a_difference(rsa_pki: DevPki) -> None:
-    message = _message(rsa_pki, b"From: alice@example.com\r\nSubject: =?utf-8?q?statement?=\r\n")
-    assert "outer-header-differs" not in _problems(rsa_pki, message)
+    protected = b"From: Alice Example <alice@example.com>\r\nSubject: =?utf-8?q?statement?=\r\n"
+    assert "outer-header-differs" not in _problems(rsa_pki, _message(rsa_pki, protected))
+
+
+def test_an_outer_display_name_that_differs_is_reported(rsa_pki: DevPki) -> None:
+    """The address matches, but a reader shows the outer, unsigned name."""
+    found = _problems(rsa_pki, _message(rsa_pki, b"From: Alice <alice@example.com>\r\n"))
+    assert found["outer-header-differs"] == "warning"
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,9 @@ Where each limit is checked: ``max_message_bytes`` at the entry of ``smime.verif
 (every header block, MIME part headers included); ``max_mime_depth`` and ``max_mime_parts`` by
 :class:`PartBudget` in every MIME walker (S/MIME parts, the checker's view, invitation parts) and in
 :func:`mimeseal.multipart.split_multipart`; ``max_cms_bytes``, ``max_certificates`` and
-``max_signers`` in :func:`mimeseal.cms.parse_signed_data`; ``max_chain_length`` in
+``max_signers`` in :func:`mimeseal.cms.parse_signed_data` (``smime.verify`` counts the first two
+and ``max_signers`` for the whole message, so many hostile parts cost what one does);
+``max_chain_length`` in
 :func:`mimeseal.trust.validate_chain`; ``max_dkim_signatures`` in ``dkim.verify``; the
 ``max_ics_*`` limits in :func:`mimeseal.invite.ics.ics_text`, before icalendar parses. In the
 checker a LimitError from a rule (a calendar part too large) propagates like the others.
@@ -83,15 +85,18 @@ class Limits:
     )
     max_cms_bytes: int = _limit(
         1 * MiB,
-        "a CMS structure without its encapsulated content (certificates, signer infos, "
-        "attributes) is 2-20 KB; the content itself is bounded by max_message_bytes. In BER "
-        "the headers of content chunks count here too, which bounds the number of chunks",
+        "the CMS structures of one message without their encapsulated content "
+        "(certificates, signer infos, attributes), all together; one is 2-20 KB. The content "
+        "itself is bounded by max_message_bytes. In BER the headers of content chunks count "
+        "here too, which bounds the number of chunks",
     )
     max_certificates: int = _limit(
         32, "certificates carried in one CMS structure; a signer needs its chain, 1-4"
     )
     max_signers: int = _limit(
-        8, "SignerInfos in one CMS structure; each costs a path validation, real ones have 1-2"
+        8,
+        "SignerInfos in one message, all its signatures together; each costs a path "
+        "validation, real messages have 1-2",
     )
     max_chain_length: int = _limit(
         10, "certificates in a validated path, signer and anchor included (8 intermediates)"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from asn1crypto import algos, cms
 from cryptography import x509
@@ -35,6 +35,7 @@ from mimeseal.verdict import Problem
 OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
 OID_MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 OID_SIGNING_TIME = "1.2.840.113549.1.9.5"
+OID_COUNTERSIGNATURE = "1.2.840.113549.1.9.6"
 OID_SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
 OID_ALGORITHM_PROTECTION = "1.2.840.113549.1.9.52"
 #: Attributes a signer adds that carry nothing for the verdict; they are not listed as unknown.
@@ -205,6 +206,14 @@ def _attribute_problems(
                 "info",
             )
         )
+    if signer_info.attribute(OID_COUNTERSIGNATURE):
+        problems.append(
+            Problem(
+                "countersignature-signed",
+                "a countersignature is among the signed attributes; RFC 5652 §11.4 allows it "
+                "only as an unsigned attribute",
+            )
+        )
     digests = signer_info.attribute(OID_MESSAGE_DIGEST)
     if len(digests) != 1 or len(digests[0].values) != 1:
         if not digests:
@@ -261,7 +270,8 @@ def _signing_time(signer_info: SignerInfo) -> tuple[datetime | None, list[Proble
         value = cms.Time.load(times[0].values[0], strict=True).native
     except Exception:  # asn1crypto raises several types on malformed times
         value = None
-    if not isinstance(value, datetime):
+    if not isinstance(value, datetime) or value.utcoffset() != timedelta(0):
+        # RFC 5652 §11.3: UTC ("Z"); a time without a zone names no instant at all.
         return None, [
             Problem(
                 "signing-time-malformed",
@@ -301,37 +311,36 @@ def _algorithm_protection_problems(signer_info: SignerInfo) -> list[Problem]:
 def _verify_raw(
     cert: x509.Certificate, signer_info: SignerInfo, name: str, digest: str, data: bytes
 ) -> str | None:
-    """Check one signature; return None if it holds, else a sentence saying why not."""
+    """Check one signature; return None if it holds, else a sentence saying why not.
+
+    The hash is the SignerInfo's digestAlgorithm (RFC 5652 §5.4); a signature algorithm that
+    names another one (sha512WithRSA over a SHA-256 digest, PSS with another hash) is refused,
+    as OpenSSL, NSS and gpgsm refuse it.
+    """
     try:
         public_key = cert.public_key()
     except (UnsupportedAlgorithm, ValueError):
         return "the certificate's public key is of an unknown or malformed type"
     hash_cls = DIGESTS[digest][2]
     signature = signer_info.signature
+    named = name.split("_")[0] if name.endswith(("_rsa", "_ecdsa")) else None
+    if named is not None and MICALG_BY_ASN1.get(named) != digest:
+        return f"the signature algorithm {shown(name)} does not use the digest {digest}"
     try:
         if name == "rsassa_pss":
-            params = algos.SignedDigestAlgorithm.load(signer_info.signature_algorithm_der)[
-                "parameters"
-            ]
-            pss_hash = MICALG_BY_ASN1.get(params["hash_algorithm"]["algorithm"].native)
-            if pss_hash is None:
-                return "the RSA-PSS hash algorithm is not SHA-2"
-            pss_cls = DIGESTS[pss_hash][2]
             if not isinstance(public_key, rsa.RSAPublicKey):
                 return "RSA-PSS signature but the certificate key is not RSA"
-            pss = padding.PSS(mgf=padding.MGF1(pss_cls()), salt_length=params["salt_length"].native)
-            public_key.verify(signature, data, pss, pss_cls())
+            pss = _pss_padding(signer_info.signature_algorithm_der, digest)
+            if isinstance(pss, str):
+                return pss
+            public_key.verify(signature, data, pss, hash_cls())
         elif name in ("rsassa_pkcs1v15", "sha256_rsa", "sha384_rsa", "sha512_rsa"):
             if not isinstance(public_key, rsa.RSAPublicKey):
                 return "RSA signature but the certificate key is not RSA"
-            if name != "rsassa_pkcs1v15":
-                hash_cls = DIGESTS[MICALG_BY_ASN1[name.split("_")[0]]][2]
             public_key.verify(signature, data, padding.PKCS1v15(), hash_cls())
         elif name in ("sha256_ecdsa", "sha384_ecdsa", "sha512_ecdsa", "ecdsa"):
             if not isinstance(public_key, ec.EllipticCurvePublicKey):
                 return "ECDSA signature but the certificate key is not EC"
-            if name != "ecdsa":
-                hash_cls = DIGESTS[MICALG_BY_ASN1[name.split("_")[0]]][2]
             public_key.verify(signature, data, ec.ECDSA(hash_cls()))
         elif name == "ed25519":
             if not isinstance(public_key, ed25519.Ed25519PublicKey):
@@ -344,6 +353,22 @@ def _verify_raw(
     except Exception as exc:  # malformed parameters: asn1crypto and cryptography raise many
         return f"the signature could not be checked ({type(exc).__name__})"
     return None
+
+
+def _pss_padding(algorithm_der: bytes, digest: str) -> padding.PSS | str:
+    """RSASSA-PSS parameters as declared (RFC 4055 §3.1), or why they cannot be used: the hash
+    must be the digest, the mask generation MGF1 with a SHA-2 hash, the trailer field 1."""
+    params = algos.SignedDigestAlgorithm.load(algorithm_der)["parameters"]
+    if MICALG_BY_ASN1.get(params["hash_algorithm"]["algorithm"].native) != digest:
+        return f"the RSA-PSS hash algorithm is not the digest {digest}"
+    mask = params["mask_gen_algorithm"]
+    mgf_hash = MICALG_BY_ASN1.get(mask["parameters"]["algorithm"].native)
+    if mask["algorithm"].native != "mgf1" or mgf_hash is None:
+        return "the RSA-PSS mask generation is not MGF1 with SHA-256, SHA-384 or SHA-512"
+    if params["trailer_field"].native != "trailer_field_bc":
+        return "the RSA-PSS trailer field is not 1 (RFC 4055 §3.1)"
+    salt = params["salt_length"].native
+    return padding.PSS(mgf=padding.MGF1(DIGESTS[mgf_hash][2]()), salt_length=salt)
 
 
 def _cert_hash_matches(value: bytes, default_hash: str | None, cert_der: bytes) -> bool:

@@ -97,20 +97,27 @@ class ParsedSignedData:
     certificates: tuple[x509.Certificate, ...]
     signer_infos: tuple[SignerInfo, ...]
     skipped_certificates: int = 0
+    #: Octets of the structure besides its content: what it took of ``max_cms_bytes``.
+    structure_octets: int = 0
 
 
-def parse_signed_data(der: bytes, limits: Limits | None = None) -> ParsedSignedData:
+def parse_signed_data(
+    der: bytes, limits: Limits | None = None, *, used: int = 0
+) -> ParsedSignedData:
     """Parse a BER or DER ContentInfo(SignedData); anything malformed raises :class:`CmsError`.
 
     Everything but the encapsulated content (headers, certificates, SignerInfos) is bounded by
     ``limits.max_cms_bytes``, and the certificate and SignerInfo counts by their limits
-    (:class:`~mimeseal.errors.LimitError`), before any certificate is loaded.
+    (:class:`~mimeseal.errors.LimitError`), before any certificate is loaded. ``used`` is what
+    earlier structures of the same message took of ``max_cms_bytes``: the budget is the
+    message's, so a thousand hostile parts cost no more than one.
     """
     limits = resolve(limits)
+    what = "octets of CMS structure besides its content, all signatures of the message together"
     try:
-        root = ber.parse(der, max_elements=limits.max_cms_bytes // 2 + 64)
+        root = ber.parse(der, max_elements=max(limits.max_cms_bytes - used, 0) // 2 + 64)
     except ber.ElementBudgetError:
-        check_limit(limits, "max_cms_bytes", len(der), "octets of CMS structure")
+        check_limit(limits, "max_cms_bytes", used + len(der), what)
         raise
     info = _children(root, ber.SEQUENCE, "the ContentInfo", 2)
     content_type = ber.oid(der, info[0])
@@ -125,7 +132,7 @@ def parse_signed_data(der: bytes, limits: Limits | None = None) -> ParsedSignedD
     encap = _children(signed[2], ber.SEQUENCE, "the EncapsulatedContentInfo")
     econtent_element = _explicit(encap[1], 0, "the eContent") if len(encap) > 1 else None
     overhead = len(der) - (0 if econtent_element is None else ber.string_length(econtent_element))
-    check_limit(limits, "max_cms_bytes", overhead, "octets of CMS structure besides its content")
+    check_limit(limits, "max_cms_bytes", used + overhead, what)
     rest = list(signed[3:])
     certificates: list[x509.Certificate] = []
     skipped = 0
@@ -150,6 +157,7 @@ def parse_signed_data(der: bytes, limits: Limits | None = None) -> ParsedSignedD
         certificates=tuple(certificates),
         signer_infos=tuple(_signer_info(der, element) for element in infos),
         skipped_certificates=skipped,
+        structure_octets=overhead,
     )
 
 
@@ -181,7 +189,7 @@ def _certificate(der: bytes, choice: ber.Element) -> x509.Certificate | None:
         cert = x509.load_der_x509_certificate(ber.exact(der, choice))
         # cryptography parses lazily; make a malformed field fail here, not in a verdict.
         _ = (cert.subject, cert.issuer, cert.extensions, cert.not_valid_after_utc)
-    except (ValueError, TypeError):
+    except Exception:  # cryptography raises InvalidVersion, DuplicateExtension, ValueError…
         return None
     return cert
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import email.header
 from collections.abc import Sequence
+from email.errors import HeaderParseError
 
 from mimeseal.limits import Limits, shown
 from mimeseal.mime import RawHeader, content_type_of, header_boundaries, parse_headers
@@ -48,7 +49,7 @@ def protected_header_problems(
         problems += _from_problems(inner, outer_headers, signer_addresses)
     differing = [
         name
-        for name in COMPARED_FIELDS
+        for name in ("From", *COMPARED_FIELDS)
         if _values(inner, name) and _values(inner, name) != _values(outer_headers, name)
     ]
     if differing:
@@ -116,7 +117,7 @@ def _values(headers: Sequence[RawHeader], name: str) -> list[str]:
             continue
         value = header.value
         # An undecodable encoded-word is compared as raw text: it is still the same word.
-        with contextlib.suppress(ValueError, LookupError, UnicodeError):
+        with contextlib.suppress(ValueError, LookupError, UnicodeError, HeaderParseError):
             value = str(email.header.make_header(email.header.decode_header(value)))
         found.append(" ".join(value.split()))
     return found

@@ -205,7 +205,8 @@ def verify(
         )
     headers = parse_headers(message[: header_boundaries(message)[0]], limits)
     problems, sender = _sender_problems(headers)
-    judge = _Judge(list(trust), at, datetime.now(timezone.utc), sender, headers, limits, [])
+    now = datetime.now(timezone.utc)
+    judge = _Judge(list(trust), at, now, sender, headers, limits, [], [0, 0])
     parts = judge.layer(message, 1)
     attached = {p for part in parts for p in part.problems}
     problems += [p for p in dict.fromkeys(judge.ambiguities) if p not in attached]
@@ -263,6 +264,9 @@ class _Judge:
     limits: Limits
     #: ``ambiguous-structure`` problems of every part walked, in every layer.
     ambiguities: list[Problem]
+    #: What the message's CMS structures have taken so far: octets besides content (of
+    #: ``max_cms_bytes``) and SignerInfos (of ``max_signers``).
+    spent: list[int]
 
     def layer(self, content: bytes, layer: int) -> list[SignedPart]:
         """The signed parts of ``content`` and, after each, the layers inside what it signed.
@@ -279,7 +283,13 @@ class _Judge:
         return found
 
     def _entity(self, entity: SignedEntity, layer: int) -> tuple[SignedPart, bytes]:
-        parsed = cms.parse_signed_data(entity.cms_der, self.limits)
+        parsed = cms.parse_signed_data(entity.cms_der, self.limits, used=self.spent[0])
+        self.spent[0] += parsed.structure_octets
+        self.spent[1] += len(parsed.signer_infos)
+        # Each SignerInfo costs a path search: the limit is the message's, not each part's.
+        check_limit(
+            self.limits, "max_signers", self.spent[1], "SignerInfos in the message, all together"
+        )
         problems = list(entity.problems)
         if entity.form == "detached":
             content = entity.signed_bytes
@@ -347,6 +357,13 @@ class _Judge:
         if isinstance(self.at, datetime):
             return self.at, "given", []
         if self.at == "signing-time":
+            if signing_time is not None and signing_time > self.now + CLOCK_SKEW:
+                problem = Problem(
+                    "signing-time-after-validation",
+                    f"the signer claims to have signed at {signing_time.isoformat()}, which has "
+                    "not come yet; a claim about the future proves nothing",
+                )
+                return signing_time, "signing-time", [problem]
             if signing_time is not None:
                 return signing_time, "signing-time", []
             problem = Problem(
