@@ -15,8 +15,9 @@ signature still verifies the lower one ("Composition Kills", Chen et al., USENIX
 * **Unsigned instances above signed ones**: for a name ``h=`` lists ``n`` times that
   occurs ``m > n`` times, the top ``m - n`` instances are unsigned. Their names are in
   ``DkimResult.unsigned_instances``. For the fields a reader shows (:data:`READER_FIELDS`:
-  From, Sender, Reply-To, To, Cc, Subject, Date, and Content-Type and
-  Content-Transfer-Encoding, which decide what body is shown) a passing signature becomes
+  From, Sender, Reply-To, To, Cc, Subject, Date, List-Unsubscribe(-Post), which RFC 8058 §4
+  requires signed, and Content-Type and Content-Transfer-Encoding, which decide what body is
+  shown) a passing signature becomes
   ``fail``; for other fields (Received, say) it stays a pass with a note. Oversigning
   (listing a name once more than it occurs, as :func:`mimeseal.dkim.sign` does) makes this
   impossible: an instance added later breaks the signature instead.
@@ -36,6 +37,7 @@ READER_FIELDS = frozenset(
     {
         "from", "sender", "reply-to", "to", "cc", "subject", "date",
         "content-type", "content-transfer-encoding",
+        "list-unsubscribe", "list-unsubscribe-post",  # RFC 8058 §4: the one-click target
     }
 )  # fmt: skip
 
@@ -48,6 +50,8 @@ VERDICT_REASONS = {
     "(RFC 5322 §3.6 allows one; RFC 6376 §8.15)",
     NO_AUTHOR: "the message has no From field with a parseable mailbox, so no "
     "DKIM-authenticated author (RFC 5322 §3.6)",
+    UNSIGNED_ABOVE: "a field readers show has an unsigned instance above the signed one, so a "
+    "reader may be shown text no signature covers (RFC 6376 §8.15)",
 }
 
 
@@ -109,6 +113,15 @@ def unsigned_above(headers: Sequence[RawHeader], signed: Sequence[str]) -> tuple
     for name in listed:
         found += [name] * max(0, present[name] - listed[name])
     return tuple(found)
+
+
+def unsigned_fields(headers: Sequence[RawHeader], signed: Sequence[str]) -> tuple[str, ...]:
+    """The reader fields present in the message that ``h=`` does not list at all: a signature
+    does not cover them, whatever its status (RFC 6376 §5.4.1 only says they SHOULD be signed;
+    Gmail, for one, leaves Content-Type out)."""
+    listed = {name.lower() for name in signed}
+    present = dict.fromkeys(h.key for h in headers if h.key in READER_FIELDS)
+    return tuple(name for name in present if name not in listed)
 
 
 def shown_unsigned(unsigned: Sequence[str]) -> list[str]:

@@ -16,8 +16,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
+from mimeseal import ber
 from mimeseal.dkim.tags import parse_tag_list, remove_fws
-from mimeseal.errors import DkimError, UnsupportedKeyError
+from mimeseal.errors import CmsError, DkimError, UnsupportedKeyError
 from mimeseal.limits import shown
 
 PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey
@@ -88,6 +89,15 @@ def _decode_public_key(key_type: str, encoded: str) -> PublicKey:
         if len(raw) != 32:
             raise DkimError(f"key record: an Ed25519 p= must be 32 octets, not {len(raw)}")
         return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    if len(raw) > MAX_RSA_KEY_OCTETS:
+        raise DkimError(
+            f"key record: p= holds {len(raw)} octets; an RSA key of up to 16,384 bits needs at "
+            f"most {MAX_RSA_KEY_OCTETS}"
+        )
+    if _spki_algorithm(raw) not in (None, _OID_RSA):
+        # Refused before cryptography loads it: a Diffie-Hellman key with huge composite
+        # parameters costs seconds of group checks there (k=rsa means RSA, RFC 6376 §3.6.1).
+        raise DkimError("key record: k=rsa but p= holds another kind of key")
     try:
         key = serialization.load_der_public_key(raw)
     except (ValueError, TypeError, UnsupportedAlgorithm):
@@ -98,6 +108,23 @@ def _decode_public_key(key_type: str, encoded: str) -> PublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise DkimError("key record: k=rsa but p= holds another kind of key")
     return key
+
+
+MAX_RSA_KEY_OCTETS = 2200  # a 16,384-bit RSA SubjectPublicKeyInfo is 2,094 octets
+_OID_RSA = "1.2.840.113549.1.1.1"
+
+
+def _spki_algorithm(raw: bytes) -> str | None:
+    """The algorithm OID of a DER SubjectPublicKeyInfo, or None if ``raw`` is not one (it may
+    be a bare PKCS#1 RSAPublicKey, which some publishers put in p=)."""
+    try:
+        spki = ber.parse(raw, max_elements=64)
+        algorithm = spki.children[0] if spki.tag == ber.SEQUENCE and spki.children else None
+        if algorithm is None or algorithm.tag != ber.SEQUENCE or not algorithm.children:
+            return None
+        return ber.oid(raw, algorithm.children[0])
+    except CmsError:
+        return None
 
 
 def _spki_from_pkcs1(pkcs1: bytes) -> bytes:
@@ -139,15 +166,32 @@ def lookup(name: str, source: RecordSource, timeout: float = 5.0) -> str | None:
     if isinstance(source, Mapping):
         wanted = name.lower().rstrip(".")
         for key, value in source.items():
-            if key.lower().rstrip(".") == wanted:
-                return value
+            if isinstance(key, str) and key.lower().rstrip(".") == wanted:
+                return _as_text(value, name)
         return None
     if source is not None:
         try:
-            return source(name)
+            answer = source(name)
         except Exception as exc:  # an injected resolver failing is a temporary error
             raise RecordLookupError(f"looking up {name} failed: {exc}") from None
+        return _as_text(answer, name)
     return _dns_txt(name, timeout)
+
+
+def _as_text(value: object, name: str) -> str | None:
+    """A record source's answer as text: str as is, bytes as ASCII (what dnspython and
+    dkimpy-style resolvers give), None for no record; anything else is the caller's mistake."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode("ascii")
+        except UnicodeDecodeError:
+            raise DkimError(f"the key record at {name} is not ASCII (RFC 6376 §3.6.2)") from None
+    raise DkimError(
+        f"the record source gave a {type(value).__name__} for {name}; give the TXT value as "
+        "str (or bytes), or None when there is no record"
+    )
 
 
 def _dns_txt(name: str, timeout: float) -> str | None:

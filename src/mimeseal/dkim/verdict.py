@@ -6,8 +6,15 @@ by every domain with a signature that passes, and a failing signature counts as 
 things keep a passing signature from counting: its key record is in testing mode (``t=y``,
 RFC 6376 §3.6.1: the message is treated as unsigned), and header composition (several From
 fields, a shown field left unsigned above the signed one), which :func:`verify` already
-turns into a failing status. The CLI, the pytest plugin and the checker all decide with
+turns into a failing status; a composition problem fails the message even when another
+signature passes. The CLI, the pytest plugin and the checker all decide with
 :func:`message_verdict`, so they agree.
+
+What "authenticated" covers: the fields the authenticating signatures list in ``h=``, and the
+body. Reader fields the message has that none of them lists are named in ``unsigned_fields``
+(RFC 6376 §5.4.1 makes signing them a SHOULD, and real signers leave some out, so it is not a
+failure). Whether ``d=`` is aligned with the From domain (DMARC, RFC 7489 §3.1) is not judged
+here: ``domains`` says who signed.
 """
 
 from __future__ import annotations
@@ -40,6 +47,10 @@ class DkimVerdict:
     testing_domains: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     results: tuple[DkimResult, ...] = ()
+    #: Reader fields the message has that no authenticating signature covers (not in any of
+    #: their ``h=``): authentication says nothing about them. Not a failure (RFC 6376 §5.4.1
+    #: makes signing them a SHOULD), but what a reader sees there is unauthenticated.
+    unsigned_fields: tuple[str, ...] = ()
 
     @property
     def authenticated(self) -> bool:
@@ -53,6 +64,7 @@ class DkimVerdict:
             "domains": list(self.domains),
             "testing_domains": list(self.testing_domains),
             "problems": list(self.problems),
+            "unsigned_fields": list(self.unsigned_fields),
         }
 
 
@@ -69,13 +81,23 @@ def message_verdict(results: Sequence[DkimResult]) -> DkimVerdict:
         return DkimVerdict("none", "the message has no DKIM signature", **common)
     good = [r for r in results if r.authenticates]
     testing = [r for r in results if r.passed and r.testing]
+    author = next((VERDICT_REASONS[p] for p in problems if p in VERDICT_REASONS), None)
+    if author is not None:
+        # A composition problem (several From fields, a shown field unsigned above a signed
+        # one) stands for the message, whatever another signature says.
+        return DkimVerdict("fail", author, **common)
     if good:
         domains = _domains(good)
+        uncovered = set.intersection(*(set(r.unsigned_fields) for r in good))
+        unsigned = tuple(n for n in dict.fromkeys(f for r in good for f in r.unsigned_fields)
+                         if n in uncovered)  # fmt: skip
+        also = f"; not covered by any of them: {', '.join(unsigned)}" if unsigned else ""
         return DkimVerdict(
             "pass",
-            f"DKIM-authenticated by {', '.join(domains)}",
+            f"DKIM-authenticated by {', '.join(domains)}{also}",
             domains,
             _domains(testing),
+            unsigned_fields=unsigned,
             **common,
         )
     if testing:
@@ -87,9 +109,6 @@ def message_verdict(results: Sequence[DkimResult]) -> DkimVerdict:
             testing_domains=domains,
             **common,
         )
-    author = next((VERDICT_REASONS[p] for p in problems if p in VERDICT_REASONS), None)
-    if author is not None:
-        return DkimVerdict("fail", author, **common)
     temporary = [r for r in results if r.status == "temperror"]
     if temporary:
         return DkimVerdict(

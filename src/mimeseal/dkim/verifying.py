@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,9 @@ class DkimResult:
     notes: tuple[str, ...] = field(default=())
     unsigned_instances: tuple[str, ...] = ()
     composition: str | None = None
+    #: Reader fields (:data:`mimeseal.dkim.composition.READER_FIELDS`) the message has and
+    #: ``h=`` does not list: not covered by this signature.
+    unsigned_fields: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -99,6 +103,7 @@ class DkimResult:
             "notes": list(self.notes),
             "unsigned_instances": list(self.unsigned_instances),
             "composition": self.composition,
+            "unsigned_fields": list(self.unsigned_fields),
         }
 
 
@@ -131,6 +136,10 @@ def verify(
     limits = resolve(limits)
     check_limit(limits, "max_message_bytes", len(message), "message octets")
     notes: tuple[str, ...] = ()
+    # A bare LF is converted, as dkimpy does and as mail stored on Unix needs; a bare CR is a
+    # line end to some readers and not to others (RFC 5322 §2.3 forbids it), and Mail::DKIM,
+    # dkimpy and OpenDKIM all fail such a message, so strict verification fails it too.
+    bare_cr = strict and message.count(b"\r") != message.count(b"\r\n")
     if has_bare_line_ends(message):
         message = to_crlf(message)
         notes = ("bare LF/CR line ends were converted to CRLF before verification",)
@@ -142,12 +151,21 @@ def verify(
     if authors.note:
         notes += (authors.note,)
     body_hashes: dict[tuple[str, int | None], bytes] = {}
+    canonical_bodies: dict[str, bytes] = {}
     results = []
     for index, header in enumerate(signatures):
         context = _Context(
-            index, header, headers, (message, body_start), body_hashes, records, moment, strict
+            index,
+            header,
+            headers,
+            (message, body_start),
+            body_hashes,
+            canonical_bodies,
+            records,
+            moment,
+            strict,
         )
-        results.append(context.run(notes, authors))
+        results.append(context.run(notes, authors, bare_cr))
     return results
 
 
@@ -162,6 +180,8 @@ def _epoch(value: datetime | int) -> int:
         return int(value.astimezone(timezone.utc).timestamp())
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise DkimError(f"now= must be a datetime or POSIX seconds, not {type(value).__name__}")
+    if not math.isfinite(value):
+        raise DkimError(f"now= must be a finite number of POSIX seconds, not {value}")
     return int(value)
 
 
@@ -175,20 +195,24 @@ class _Context:
         headers: Sequence[RawHeader],
         body: tuple[bytes, int],
         body_hashes: dict[tuple[str, int | None], bytes],
+        canonical_bodies: dict[str, bytes],
         records: RecordSource,
         now: int,
         strict: bool,
     ) -> None:
         self.index, self.header, self.headers, self.body = index, header, headers, body
         self.body_hashes, self.records, self.now, self.strict = body_hashes, records, now, strict
+        self.canonical_bodies = canonical_bodies
         self.info: dict[str, Any] = {}
         self.notes: list[str] = []
 
-    def run(self, notes: tuple[str, ...], authors: composition.Authors) -> DkimResult:
+    def run(
+        self, notes: tuple[str, ...], authors: composition.Authors, bare_cr: bool
+    ) -> DkimResult:
         self.notes.extend(notes)
         status: Status
         try:
-            self._check(authors)
+            self._check(authors, bare_cr)
             status, reason = "pass", "signature verified"
         except _Outcome as verdict:
             status, reason = verdict.status, verdict.reason
@@ -198,7 +222,7 @@ class _Context:
             index=self.index, status=status, reason=reason, notes=tuple(self.notes), **self.info
         )
 
-    def _check(self, authors: composition.Authors) -> None:
+    def _check(self, authors: composition.Authors, bare_cr: bool) -> None:
         value = self.header.raw.split(b":", 1)[1].decode("ascii", "replace")
         tags = parse_tag_list(value, "DKIM-Signature")
         self.info.update(
@@ -216,11 +240,18 @@ class _Context:
             timestamp=sig.timestamp,
             expires=sig.expires,
             unsigned_instances=composition.unsigned_above(self.headers, sig.signed_headers),
+            unsigned_fields=composition.unsigned_fields(self.headers, sig.signed_headers),
         )
         if sig.algorithm == "rsa-sha1":
             raise _Outcome("fail", "rsa-sha1 is not accepted (RFC 8301)")
         if authors.reason is not None:
             raise _Outcome("permerror", authors.reason)
+        if bare_cr:
+            raise _Outcome(
+                "fail",
+                "the message has a bare CR (RFC 5322 §2.3 forbids it): readers split its lines "
+                "differently, so it is refused in strict mode",
+            )
         self._check_times(sig)
         length = self._body_length(sig.body_length)
         record = self._key_record(sig.selector, sig.domain)
@@ -314,15 +345,21 @@ class _Context:
     ) -> None:
         key = (method, length)
         if key not in self.body_hashes:
-            hasher = hashlib.sha256()
-            remaining = length
-            for piece in canonical_body(self.body[0], method, self.body[1]):
-                if remaining is not None:
-                    piece, remaining = piece[:remaining], remaining - len(piece[:remaining])
-                hasher.update(piece)
-            if remaining is not None and remaining > 0:
-                raise _Outcome("permerror", "l= is longer than the canonical body")
-            self.body_hashes[key] = hasher.digest()
+            if length is None:
+                hasher = hashlib.sha256()
+                for piece in canonical_body(self.body[0], method, self.body[1]):
+                    hasher.update(piece)
+                self.body_hashes[key] = hasher.digest()
+            else:
+                # Each l= hashes a prefix of one canonical body, kept per method: sixteen
+                # different l= values must not canonicalize the body sixteen times.
+                whole = self.canonical_bodies.get(method)
+                if whole is None:
+                    whole = b"".join(canonical_body(self.body[0], method, self.body[1]))
+                    self.canonical_bodies[method] = whole
+                if length > len(whole):
+                    raise _Outcome("permerror", "l= is longer than the canonical body")
+                self.body_hashes[key] = hashlib.sha256(memoryview(whole)[:length]).digest()
         if not hmac.compare_digest(self.body_hashes[key], expected):
             raise _Outcome("fail", "body hash mismatch: the body was changed after signing")
 
