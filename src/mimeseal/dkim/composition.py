@@ -25,7 +25,7 @@ signature still verifies the lower one ("Composition Kills", Chen et al., USENIX
 
 from __future__ import annotations
 
-from collections import Counter
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -65,6 +65,14 @@ class Authors:
     note: str | None = None
 
 
+_ATOM_TEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+"
+#: ``local@domain`` or ``Display Name <local@domain>`` with nothing a parser could read two
+#: ways: no quotes, comments, commas, groups or routes (anything else takes the stdlib path).
+_SIMPLE_MAILBOX = re.compile(
+    rf"[ \t]*(?:({_ATOM_TEXT}@{_ATOM_TEXT})|[A-Za-z0-9 \t.'-]*<({_ATOM_TEXT}@{_ATOM_TEXT})>)[ \t]*"
+)
+
+
 def display_name(field: str) -> str:
     """``reply-to`` → ``Reply-To``."""
     return "-".join(part.capitalize() for part in field.split("-"))
@@ -84,10 +92,14 @@ def authors(headers: Sequence[RawHeader]) -> Authors:
     if not fields:
         return Authors((), NO_AUTHOR, "the message has no From field, so no author to "
                        "authenticate (RFC 5322 §3.6 requires one)")  # fmt: skip
-    try:
-        parsed = parse_addresses([fields[0].value])
-    except MessageError:
-        parsed = []
+    simple = _SIMPLE_MAILBOX.fullmatch(fields[0].value)
+    if simple is not None:  # one plain mailbox: the common case, without the stdlib parser
+        parsed = [("", simple.group(1) or simple.group(2))]
+    else:
+        try:
+            parsed = parse_addresses([fields[0].value])
+        except MessageError:
+            parsed = []
     mailboxes = tuple(
         address.lower()
         for _, address in parsed
@@ -107,11 +119,17 @@ def authors(headers: Sequence[RawHeader]) -> Authors:
 
 def unsigned_above(headers: Sequence[RawHeader], signed: Sequence[str]) -> tuple[str, ...]:
     """One name per unsigned instance that sits above the signed instances of that name."""
-    present = Counter(h.key for h in headers)
-    listed = Counter(name.lower() for name in signed)
+    listed: dict[str, int] = {}
+    for name in signed:
+        key = name.lower()
+        listed[key] = listed.get(key, 0) + 1
+    present = dict.fromkeys(listed, 0)
+    for header in headers:
+        if header.key in present:
+            present[header.key] += 1
     found: list[str] = []
-    for name in listed:
-        found += [name] * max(0, present[name] - listed[name])
+    for name, count in listed.items():
+        found += [name] * max(0, present[name] - count)
     return tuple(found)
 
 

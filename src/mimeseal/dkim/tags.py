@@ -8,7 +8,6 @@ from mimeseal.errors import DkimError
 from mimeseal.limits import shown
 
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-_FWS = re.compile(r"[ \t\r\n]+")
 
 
 def parse_tag_list(text: str, what: str) -> dict[str, str]:
@@ -32,5 +31,8 @@ def parse_tag_list(text: str, what: str) -> dict[str, str]:
 
 
 def remove_fws(value: str) -> str:
-    """Drop all folding white space (for base64 values and colon-separated lists)."""
-    return _FWS.sub("", value)
+    """Drop all folding white space (for base64 values and colon-separated lists).
+
+    Four C-speed passes: a regex substitution costs several times more on a folded b=, and
+    this runs for every signature verified."""
+    return value.replace(" ", "").replace("\t", "").replace("\r", "").replace("\n", "")

@@ -139,8 +139,9 @@ def verify(
     # A bare LF is converted, as dkimpy does and as mail stored on Unix needs; a bare CR is a
     # line end to some readers and not to others (RFC 5322 §2.3 forbids it), and Mail::DKIM,
     # dkimpy and OpenDKIM all fail such a message, so strict verification fails it too.
-    bare_cr = strict and message.count(b"\r") != message.count(b"\r\n")
-    if has_bare_line_ends(message):
+    bare = has_bare_line_ends(message)
+    bare_cr = strict and bare and message.count(b"\r") != message.count(b"\r\n")
+    if bare:
         message = to_crlf(message)
         notes = ("bare LF/CR line ends were converted to CRLF before verification",)
     block_end, body_start = header_boundaries(message)
