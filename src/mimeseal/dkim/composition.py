@@ -118,11 +118,11 @@ def authors(headers: Sequence[RawHeader]) -> Authors:
 
 
 def unsigned_above(headers: Sequence[RawHeader], signed: Sequence[str]) -> tuple[str, ...]:
-    """One name per unsigned instance that sits above the signed instances of that name."""
+    """One name per unsigned instance that sits above the signed instances of that name
+    (``signed``: the lower-case names of ``h=``)."""
     listed: dict[str, int] = {}
     for name in signed:
-        key = name.lower()
-        listed[key] = listed.get(key, 0) + 1
+        listed[name] = listed.get(name, 0) + 1
     present = dict.fromkeys(listed, 0)
     for header in headers:
         if header.key in present:

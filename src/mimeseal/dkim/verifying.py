@@ -230,10 +230,14 @@ class _Context:
             domain=tags["d"].lower() if "d" in tags else None,
             selector=tags["s"].lower() if "s" in tags else None,
             algorithm=tags["a"].lower() if "a" in tags else None,
-            signed_headers=tuple(n.lower() for n in remove_fws(tags.get("h", "")).split(":") if n),
             composition=authors.problem,
         )
-        sig = parse_signature(tags)
+        try:
+            sig = parse_signature(tags)
+        except DkimError:  # still say what h= lists, as far as it can be read
+            names = remove_fws(tags.get("h", "")).split(":")
+            self.info["signed_headers"] = tuple(n.lower() for n in names if n)
+            raise
         self.info.update(
             identity=sig.identity,
             canonicalization=f"{sig.header_canonicalization}/{sig.body_canonicalization}",
