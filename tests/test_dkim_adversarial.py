@@ -178,7 +178,7 @@ def test_trailing_empty_lines_are_stripped_at_c_speed() -> None:
         start = time.perf_counter()
         canonical_body(blank, method)
         took = time.perf_counter() - start
-        assert took < 20 * reference + 0.05, (method, took, reference)
+        assert took < 20 * reference + 0.25, (method, took, reference)  # the old loop: 0.6 s
 
 
 def test_each_body_canonicalization_is_computed_once_whatever_l_says(
