@@ -276,10 +276,12 @@ def same_issuer_and_serial(ca: pki.DevCA, cert: x509.Certificate) -> x509.Certif
 
 
 TWIN_REASONS = {
-    "openssl": "padding check failed",
-    "gnutls": "Public key signature verification has failed",
-    "nss": "signer0.status=BadSignature",
-    "gpgsm": "BADSIG",
+    # The twin's modulus is random: when the signature value exceeds it, OpenSSL stops before
+    # the padding check.
+    "openssl": ("padding check failed", "data too large for modulus"),
+    "gnutls": ("Public key signature verification has failed",),
+    "nss": ("signer0.status=BadSignature",),
+    "gpgsm": ("BADSIG",),
 }
 
 
@@ -304,7 +306,7 @@ def test_every_receiver_rejects_a_signer_certificate_swapped_for_a_twin(
     assert {"signature-invalid", "signing-certificate-mismatch"} <= codes, codes
     for name, result in rx.all_receivers(message, signer.trust).items():
         assert not result.ok, (name, result.output)
-        assert TWIN_REASONS[name] in result.output, (name, result.output)
+        assert any(reason in result.output for reason in TWIN_REASONS[name]), (name, result.output)
 
 
 # --- validation time -------------------------------------------------------------------------
