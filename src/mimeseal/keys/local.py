@@ -476,8 +476,8 @@ def smime_certificate_problems(
     if not addresses:
         add(
             "no-address",
-            "The certificate names no email address (no rfc822Name in subjectAltName); "
-            "get one issued for the sender's address.",
+            "The certificate names no email address (no rfc822Name in subjectAltName, no "
+            "emailAddress in the subject); get one issued for the sender's address.",
         )
     elif address is not None and address.lower() not in addresses:
         add(
