@@ -22,7 +22,7 @@ from mimeseal.mime import (
     parse_headers,
     split_multipart,
 )
-from mimeseal.mime_params import structure_disagreements, unfolded_value
+from mimeseal.mime_params import STRUCTURAL, structure_disagreements, unfolded_value
 from mimeseal.verdict import Problem
 
 SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signature")
@@ -76,7 +76,7 @@ def decode_base64_strict(body: bytes, what: str) -> bytes:
 
 
 #: Parameters that decide how an entity is cut up or read; given twice, parsers disagree.
-_STRUCTURAL_PARAMETERS = ("boundary", "protocol", "micalg", "smime-type", "charset")
+_STRUCTURAL_PARAMETERS = (*STRUCTURAL, "charset")
 _MULTIPART_ENCODINGS = ("7bit", "8bit", "binary")
 
 

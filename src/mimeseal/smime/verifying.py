@@ -326,10 +326,11 @@ class _Judge:
                     "info",
                 )
             )
+        used = {cms.digest_of(si) for si in parsed.signer_infos}  # each content hashed once
         digests = {
             name: hashlib.new(spec[1], content).digest()
             for name, spec in cms.DIGESTS.items()
-            if any(cms.digest_of(si) == name for si in parsed.signer_infos)
+            if name in used
         }
         signers = tuple(
             self._signer(i, si, parsed, content, digests, entity.micalg)
